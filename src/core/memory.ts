@@ -1,0 +1,42 @@
+// One shared heap per training run: every tensor (weights, gradients, optimizer
+// state, activations) is a Float32Array view into a single shared
+// WebAssembly.Memory. Worker threads receive the same Memory, so nothing is ever
+// copied between them, and WebAssembly kernels address the same floats by byteOffset.
+//
+// Growing a *shared* memory never detaches existing views, so views made before a
+// grow stay valid.
+
+const PAGE = 65536;
+/** Bytes below this are left to kernels (scratch, stack); tensors start above. */
+export const HEAP_BASE = 1 << 20;
+const MAX_PAGES = 32768; // 2 GiB of address space, reserved lazily by V8
+
+export class Heap {
+  readonly memory: WebAssembly.Memory;
+  private top: number;
+
+  constructor(memory?: WebAssembly.Memory, top = HEAP_BASE) {
+    this.memory = memory ?? new WebAssembly.Memory({ initial: HEAP_BASE / PAGE + 16, maximum: MAX_PAGES, shared: true });
+    this.top = top;
+  }
+
+  /** Current bump pointer in bytes: hand it to another thread to continue allocating. */
+  get used(): number { return this.top; }
+
+  /** n floats, 64-byte aligned, zero-filled (fresh pages are zero; reused ranges are not handed out). */
+  alloc(n: number): Float32Array {
+    const start = (this.top + 63) & ~63;
+    const end = start + n * 4;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+    this.top = end;
+    return new Float32Array(this.memory.buffer, start, n);
+  }
+
+  /** A view at a byte offset that another thread allocated. */
+  view(byteOffset: number, n: number): Float32Array {
+    const have = this.memory.buffer.byteLength;
+    if (byteOffset + n * 4 > have) throw new RangeError(`view ${byteOffset}+${n * 4} outside heap of ${have} bytes`);
+    return new Float32Array(this.memory.buffer, byteOffset, n);
+  }
+}
