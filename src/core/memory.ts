@@ -14,10 +14,16 @@ const MAX_PAGES = 32768; // 2 GiB of address space, reserved lazily by V8
 export class Heap {
   readonly memory: WebAssembly.Memory;
   private top: number;
+  private readonly limit: number;
 
-  constructor(memory?: WebAssembly.Memory, top = HEAP_BASE) {
+  /**
+   * A heap over `memory` that hands out [top, limit). Worker threads build their own
+   * Heap over a region the main thread reserved for them, so bump pointers never collide.
+   */
+  constructor(memory?: WebAssembly.Memory, top = HEAP_BASE, limit = MAX_PAGES * PAGE) {
     this.memory = memory ?? new WebAssembly.Memory({ initial: HEAP_BASE / PAGE + 16, maximum: MAX_PAGES, shared: true });
     this.top = top;
+    this.limit = limit;
   }
 
   /** Current bump pointer in bytes: hand it to another thread to continue allocating. */
@@ -27,10 +33,17 @@ export class Heap {
   alloc(n: number): Float32Array {
     const start = (this.top + 63) & ~63;
     const end = start + n * 4;
+    if (end > this.limit) throw new RangeError(`heap region exhausted: need ${end - this.top} bytes, ${this.limit - this.top} left`);
     const have = this.memory.buffer.byteLength;
     if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
     this.top = end;
     return new Float32Array(this.memory.buffer, start, n);
+  }
+
+  /** Reserve `bytes` for another Heap (a worker thread's region); returns [start, end). */
+  reserve(bytes: number): [number, number] {
+    const a = this.alloc(Math.ceil(bytes / 4));
+    return [a.byteOffset, a.byteOffset + a.byteLength];
   }
 
   /** A view at a byte offset that another thread allocated. */
