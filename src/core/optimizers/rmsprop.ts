@@ -1,0 +1,39 @@
+// RMSProp, torch.optim.RMSprop(alpha=0.99, eps=1e-8, centered=False, momentum=0):
+//   σ² ← α·σ² + (1 − α)·g²          running average of squared gradients
+//   p  ← p − lr·g / (√σ² + ε)
+// Unlike Adagrad, old gradients fade out, so the step size can grow again.
+import type { Optimizer, StateAlloc } from './types.js';
+
+export interface RMSpropOptions {
+  learningRate: number;
+  /** α, default 0.99 */
+  alpha?: number;
+  /** ε, default 1e-8 */
+  epsilon?: number;
+}
+
+export class RMSprop implements Optimizer {
+  readonly type = 'rmsprop' as const;
+  learningRate: number;
+  readonly alpha: number;
+  readonly epsilon: number;
+  readonly state: { square_avg: Float32Array };
+
+  constructor(opts: RMSpropOptions, size: number, alloc: StateAlloc) {
+    this.learningRate = opts.learningRate;
+    this.alpha = opts.alpha ?? 0.99;
+    this.epsilon = opts.epsilon ?? 1e-8;
+    this.state = { square_avg: alloc(size) };
+  }
+
+  // params, grads, square_avg (size); updates [from, to)
+  step(params: Float32Array, grads: Float32Array, _t: number, from: number, to: number): void {
+    const lr = this.learningRate, alpha = this.alpha, eps = this.epsilon;
+    const sq = this.state.square_avg;
+    for (let i = from; i < to; i++) {
+      const g = grads[i];
+      const s = (sq[i] = alpha * sq[i] + (1 - alpha) * g * g);
+      params[i] -= (lr * g) / (Math.sqrt(s) + eps);
+    }
+  }
+}
