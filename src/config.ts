@@ -1,0 +1,135 @@
+// Every setting Trainyard reads from the environment, validated in one place.
+// Defaults work on a developer's machine with Postgres and Redis on localhost.
+// An empty variable (FOO=) counts as unset, as docker-compose often writes them.
+import os from 'node:os';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** PORT: the API's TCP port (0 picks a free one). */
+  port: number;
+  /** HOST: the address the API listens on. */
+  host: string;
+  /** DATABASE_URL: Postgres; the database is created if missing. */
+  databaseUrl: string;
+  /** REDIS_URL: Redis for BullMQ. */
+  redisUrl: string;
+  /** WORKER_CONCURRENCY: jobs one worker process trains at the same time. */
+  workerConcurrency: number;
+  /** TRAINER_THREADS: worker_threads per training job (a spec's training.threads may ask for fewer). */
+  trainerThreads: number;
+  /** DATA_DIR: where optional datasets live (e.g. fashion-mnist/ from Debian's dataset-fashion-mnist). */
+  dataDir: string;
+  /** LOG_LEVEL: pino level. */
+  logLevel: LogLevel;
+  /** QUEUE_PREFIX: BullMQ key prefix, so tests and deployments can share one Redis. */
+  queuePrefix: string;
+}
+
+export interface ConfigProblem {
+  variable: string;
+  value: string;
+  message: string;
+}
+
+/** Thrown by loadConfig with every invalid variable at once, not just the first. */
+export class ConfigError extends Error {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: ConfigProblem[]) {
+    const lines = problems.map((p) => `  ${p.variable}=${JSON.stringify(p.value)}: ${p.message}`);
+    super(`invalid configuration:\n${lines.join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function defaultTrainerThreads(): number {
+  return Math.max(1, Math.min(2, os.availableParallelism()));
+}
+
+export const DEFAULTS = {
+  PORT: '3000',
+  HOST: '127.0.0.1',
+  DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/trainyard',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  WORKER_CONCURRENCY: '1',
+  DATA_DIR: '/usr/share/datasets',
+  LOG_LEVEL: 'info',
+  QUEUE_PREFIX: 'trainyard',
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: ConfigProblem[] = [];
+  const read = (name: string, fallback: string): string => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? fallback : v.trim();
+  };
+  const fail = (variable: string, value: string, message: string): void => {
+    problems.push({ variable, value, message });
+  };
+
+  const integer = (name: string, fallback: string, min: number, max: number): number => {
+    const raw = read(name, fallback);
+    const n = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      fail(name, raw, `must be a whole number from ${min} to ${max}`);
+      return Number(fallback);
+    }
+    return n;
+  };
+
+  const url = (name: string, fallback: string, protocols: string[]): string => {
+    const raw = read(name, fallback);
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      fail(name, raw, `must be a URL like ${fallback}`);
+      return raw;
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      fail(name, raw, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    } else if (parsed.hostname === '') {
+      fail(name, raw, 'has no host name');
+    }
+    return raw;
+  };
+
+  const port = integer('PORT', DEFAULTS.PORT, 0, 65535);
+
+  const host = read('HOST', DEFAULTS.HOST);
+  if (/\s/.test(host)) fail('HOST', host, 'must be a host name or IP address without spaces');
+
+  const databaseUrl = url('DATABASE_URL', DEFAULTS.DATABASE_URL, ['postgresql:', 'postgres:']);
+  if (!problems.some((p) => p.variable === 'DATABASE_URL')) {
+    const dbName = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+    if (dbName === '' || dbName.includes('/')) {
+      fail('DATABASE_URL', databaseUrl, 'must name a database, e.g. postgresql://postgres@127.0.0.1:5432/trainyard');
+    }
+  }
+  const redisUrl = url('REDIS_URL', DEFAULTS.REDIS_URL, ['redis:', 'rediss:']);
+
+  const workerConcurrency = integer('WORKER_CONCURRENCY', DEFAULTS.WORKER_CONCURRENCY, 1, 1024);
+  const trainerThreads = integer('TRAINER_THREADS', String(defaultTrainerThreads()), 1, 256);
+
+  const dataDir = read('DATA_DIR', DEFAULTS.DATA_DIR);
+
+  const level = read('LOG_LEVEL', DEFAULTS.LOG_LEVEL).toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    fail('LOG_LEVEL', level, `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const logLevel = (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : 'info';
+
+  // BullMQ joins prefix, queue name and id with ':', so the prefix must not contain one.
+  const queuePrefix = read('QUEUE_PREFIX', DEFAULTS.QUEUE_PREFIX);
+  if (!/^[A-Za-z0-9_.-]+$/.test(queuePrefix)) {
+    fail('QUEUE_PREFIX', queuePrefix, 'may contain only letters, digits, "_", "." and "-"');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { port, host, databaseUrl, redisUrl, workerConcurrency, trainerThreads, dataDir, logLevel, queuePrefix };
+}
