@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import type { Heap } from '../memory.js';
+import type { Kernels } from './types.js';
+
+// WebAssembly SIMD kernels (source: ./assembly/gemm.ts, built by scripts/build-wasm.mjs
+// into gemm.wasm next to this file's compiled output). The module imports the run's
+// shared memory, so operands are passed as byte offsets and never copied.
+//
+// Precondition for every operand: it is a Float32Array view into the shared memory of
+// the Heap the kernels were created with. A grown shared memory hands out a new
+// SharedArrayBuffer object for the same bytes, so identity with memory.buffer cannot
+// be demanded; the check below accepts any SharedArrayBuffer view that lies within
+// the memory's current size and rejects everything else (plain ArrayBuffers,
+// views past the end).
+
+interface GemmExports {
+  scratchBytes(): number;
+  gemmNT(M: number, N: number, K: number, a: number, b: number, c: number, bias: number,
+    accumulate: number, scratch: number): void;
+  gemmTN(M: number, N: number, K: number, a: number, b: number, c: number,
+    accumulate: number, scratch: number): void;
+  gemmNN(M: number, N: number, K: number, a: number, b: number, c: number,
+    accumulate: number, scratch: number): void;
+}
+
+const WASM_URL = new URL('./gemm.wasm', import.meta.url);
+let compiled: WebAssembly.Module | null = null;
+
+/** The kernels' module, compiled once per thread (a worker may also be handed one). */
+export function gemmModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
+  return compiled;
+}
+
+let available: boolean | null = null;
+
+/** True when this runtime compiles the kernels (needs 128-bit SIMD and shared memory). */
+export function wasmKernelsAvailable(): boolean {
+  if (available === null) {
+    try {
+      gemmModule();
+      available = typeof SharedArrayBuffer === 'function';
+    } catch {
+      available = false;
+    }
+  }
+  return available;
+}
+
+/**
+ * Kernels running in their own instance of the module over `heap.memory`, with their
+ * packing scratch allocated from `heap`: give every thread its own Heap region and its
+ * own createWasmKernels, and they can run at the same time on the same memory.
+ */
+export function createWasmKernels(heap: Heap, module: WebAssembly.Module = gemmModule()): Kernels {
+  const memory = heap.memory;
+  const wasm = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+  const scratch = heap.alloc(Math.ceil(wasm.scratchBytes() / 4)).byteOffset;
+  let known: ArrayBufferLike = memory.buffer;
+
+  // Byte offset of `v`, after checking it holds n floats inside the shared memory.
+  function at(v: Float32Array, n: number, name: string): number {
+    if (v.length < n) throw new RangeError(`${name} has ${v.length} floats, the product needs ${n}`);
+    const buf = v.buffer;
+    if (buf !== known) {
+      const current: ArrayBufferLike = memory.buffer;
+      if (!(buf instanceof SharedArrayBuffer) || v.byteOffset + v.byteLength > current.byteLength) {
+        throw new TypeError(`${name} is not a view into the heap's shared WebAssembly.Memory`);
+      }
+      if (buf === current) known = current;
+    }
+    return v.byteOffset;
+  }
+
+  return {
+    name: 'wasm-simd',
+    gemmNT(M, N, K, A, B, C, bias, accumulate) {
+      wasm.gemmNT(M, N, K, at(A, M * K, 'A'), at(B, N * K, 'B'), at(C, M * N, 'C'),
+        bias === null ? 0 : at(bias, N, 'bias'), accumulate ? 1 : 0, scratch);
+    },
+    gemmTN(M, N, K, A, B, C, accumulate) {
+      wasm.gemmTN(M, N, K, at(A, K * M, 'A'), at(B, K * N, 'B'), at(C, M * N, 'C'), accumulate ? 1 : 0, scratch);
+    },
+    gemmNN(M, N, K, A, B, C, accumulate) {
+      wasm.gemmNN(M, N, K, at(A, M * K, 'A'), at(B, K * N, 'B'), at(C, M * N, 'C'), accumulate ? 1 : 0, scratch);
+    },
+  };
+}

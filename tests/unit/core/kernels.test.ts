@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Heap } from '../../../src/core/memory.js';
+import { createKernels, createWasmKernels, jsKernels, wasmKernelsAvailable } from '../../../src/core/kernels/index.js';
+import type { Kernels } from '../../../src/core/kernels/types.js';
+
+// The wasm kernels must agree with the plain-JS reference for every form, any shape
+// (including ones that are not multiples of the 4×8 register tile or of the k-block),
+// with and without accumulate and bias.
+
+type Form = 'NT' | 'TN' | 'NN';
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [3, 5, 7], [4, 8, 4], [5, 9, 3], [7, 13, 1030], [64, 256, 784],
+  [128, 10, 256], [128, 256, 256], [10, 256, 128], [33, 17, 0],
+];
+
+let seed = 12345;
+function fillRandom(v: Float32Array): void {
+  for (let i = 0; i < v.length; i++) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) | 0;
+    const r = ((seed >>> 8) / 16777216) * 2 - 1;
+    v[i] = i % 7 === 0 ? 0 : r; // some exact zeros, like ReLU gradients
+  }
+}
+
+function run(k: Kernels, form: Form, M: number, N: number, K: number, A: Float32Array, B: Float32Array,
+  C: Float32Array, bias: Float32Array | null, accumulate: boolean): void {
+  if (form === 'NT') k.gemmNT(M, N, K, A, B, C, bias, accumulate);
+  else if (form === 'TN') k.gemmTN(M, N, K, A, B, C, accumulate);
+  else k.gemmNN(M, N, K, A, B, C, accumulate);
+}
+
+// |wasm − js| ≤ 1e-5·(K+1)·max|term| per element: both sum K products of values in [−1, 1].
+function assertClose(got: Float32Array, want: Float32Array, K: number, what: string): void {
+  const tol = 1e-5 * (K + 2);
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= tol)) assert.fail(`${what}: element ${i} is ${got[i]}, js says ${want[i]} (|diff| ${d} > ${tol})`);
+  }
+}
+
+const available = wasmKernelsAvailable();
+
+test('wasm kernels are available in this Node (SIMD + shared memory)', () => {
+  assert.equal(available, true);
+});
+
+test('wasm gemmNT, gemmTN, gemmNN match the js kernels on every shape, with accumulate and bias', { skip: !available }, () => {
+  const heap = new Heap();
+  const wasm = createWasmKernels(heap);
+  for (const [M, N, K] of SHAPES) {
+    const A = heap.alloc(M * K), B = heap.alloc(N * K), C = heap.alloc(M * N), bias = heap.alloc(N);
+    const C0 = new Float32Array(M * N);
+    fillRandom(A); fillRandom(B); fillRandom(bias); fillRandom(C0);
+    for (const form of ['NT', 'TN', 'NN'] as Form[]) {
+      for (const accumulate of [false, true]) {
+        for (const withBias of form === 'NT' ? [false, true] : [false]) {
+          const b = withBias ? bias : null;
+          const want = Float32Array.from(C0);
+          run(jsKernels, form, M, N, K, A, B, want, b, accumulate);
+          C.set(C0);
+          run(wasm, form, M, N, K, A, B, C, b, accumulate);
+          assertClose(C, want, K, `gemm${form} ${M}x${N}x${K} accumulate=${accumulate} bias=${withBias}`);
+        }
+      }
+    }
+  }
+});
+
+test('wasm kernels write only C: a guard band around C is left untouched', { skip: !available }, () => {
+  const heap = new Heap();
+  const wasm = createWasmKernels(heap);
+  const [M, N, K] = [5, 11, 9];
+  const A = heap.alloc(M * K), B = heap.alloc(N * K);
+  const block = heap.alloc(M * N + 32);
+  block.fill(7);
+  fillRandom(A); fillRandom(B);
+  const C = heap.view(block.byteOffset + 64, M * N);
+  for (const form of ['NT', 'TN', 'NN'] as Form[]) {
+    run(wasm, form, M, N, K, A, B, C, null, false);
+    for (let i = 0; i < 16; i++) assert.equal(block[i], 7, `${form} wrote before C`);
+    for (let i = 16 + M * N; i < block.length; i++) assert.equal(block[i], 7, `${form} wrote after C`);
+  }
+});
+
+test('two wasm kernel instances on different heap regions of one memory do not clobber each other', { skip: !available }, () => {
+  const main = new Heap();
+  const [s1, e1] = main.reserve(8 << 20);
+  const [s2, e2] = main.reserve(8 << 20);
+  const h1 = new Heap(main.memory, s1, e1), h2 = new Heap(main.memory, s2, e2);
+  const k1 = createWasmKernels(h1), k2 = createWasmKernels(h2);
+  const [M, N, K] = [17, 21, 300];
+  const A1 = h1.alloc(M * K), B1 = h1.alloc(N * K), C1 = h1.alloc(M * N);
+  const A2 = h2.alloc(M * K), B2 = h2.alloc(N * K), C2 = h2.alloc(M * N);
+  fillRandom(A1); fillRandom(B1); fillRandom(A2); fillRandom(B2);
+  const want1 = new Float32Array(M * N), want2 = new Float32Array(M * N);
+  jsKernels.gemmNT(M, N, K, A1, B1, want1, null, false);
+  jsKernels.gemmNT(M, N, K, A2, B2, want2, null, false);
+  // Interleave: k1 packs its panels, k2 runs in between, k1 runs again on its own data.
+  k1.gemmNT(M, N, K, A1, B1, C1, null, false);
+  k2.gemmNT(M, N, K, A2, B2, C2, null, false);
+  assertClose(C1, want1, K, 'instance 1');
+  assertClose(C2, want2, K, 'instance 2');
+  k1.gemmNT(M, N, K, A1, B1, C1, null, false);
+  assertClose(C1, want1, K, 'instance 1 again');
+  assertClose(C2, want2, K, 'instance 2 untouched');
+});
+
+test('wasm kernels reject operands outside the shared memory', { skip: !available }, () => {
+  const heap = new Heap();
+  const wasm = createWasmKernels(heap);
+  const A = heap.alloc(4), C = heap.alloc(4);
+  assert.throws(() => wasm.gemmNN(2, 2, 2, A, new Float32Array(4), C, false), TypeError);
+  assert.throws(() => wasm.gemmNN(2, 2, 3, A, A, C, false), RangeError);
+});
+
+test('wasm kernels still work on views made before the memory grew', { skip: !available }, () => {
+  const heap = new Heap();
+  const wasm = createWasmKernels(heap);
+  const A = heap.alloc(6), B = heap.alloc(6), C = heap.alloc(4);
+  A.set([1, 2, 3, 4, 5, 6]); B.set([1, 0, 0, 1, 1, 1]);
+  heap.alloc(4 << 20); // grows the memory: memory.buffer is now a new SharedArrayBuffer
+  wasm.gemmNN(2, 2, 3, A, B, C, false);
+  assert.deepEqual([...C], [1 + 3, 2 + 3, 4 + 6, 5 + 6]);
+});
+
+test('createKernels honours prefer and TRAINYARD_KERNELS', () => {
+  const heap = new Heap();
+  const saved = process.env.TRAINYARD_KERNELS;
+  try {
+    delete process.env.TRAINYARD_KERNELS;
+    assert.equal(createKernels(heap, 'js').name, 'js');
+    assert.equal(createKernels(heap).name, available ? 'wasm-simd' : 'js');
+    process.env.TRAINYARD_KERNELS = 'js';
+    assert.equal(createKernels(heap).name, 'js');
+    if (available) assert.equal(createKernels(heap, 'wasm').name, 'wasm-simd');
+    process.env.TRAINYARD_KERNELS = 'fast';
+    assert.throws(() => createKernels(heap), /TRAINYARD_KERNELS/);
+  } finally {
+    if (saved === undefined) delete process.env.TRAINYARD_KERNELS;
+    else process.env.TRAINYARD_KERNELS = saved;
+  }
+});
