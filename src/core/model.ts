@@ -1,0 +1,166 @@
+// A dense network laid out for speed and for threads: every parameter lives in one
+// flat Float32Array (weights, biases and PReLU slopes of all layers, in spec order),
+// gradients in another of the same length, so the optimizer is one sweep and
+// reducing per-thread gradients is one vector sum. A Replica owns the activations of
+// one shard of a minibatch; each worker thread has its own Replica over the shared
+// parameters.
+import { DEFAULT_ALPHA } from './activations.js';
+import { initWeights, resolveInit } from './init.js';
+import { Dense } from './layers/dense.js';
+import { Dropout } from './layers/dropout.js';
+import type { ForwardContext, Layer, ParamEntry } from './layers/layer.js';
+import { Maxout } from './layers/maxout.js';
+import { crossEntropyBackward, crossEntropyForward } from './losses/cross-entropy.js';
+import { mseBackward, mseForward } from './losses/mse.js';
+import type { Heap } from './memory.js';
+import type { Kernels } from './kernels/types.js';
+import type { Split } from '../data/types.js';
+import type { LossName, ModelSpec } from './types.js';
+
+export interface ParamPlan {
+  entries: ParamEntry[];
+  size: number;
+  /** per spec layer: its weight entry (undefined for dropout) — the grad_norm/<i> view */
+  weightOf: (ParamEntry | undefined)[];
+  /** width of each layer's output */
+  widths: number[];
+  inputSize: number;
+  outputSize: number;
+}
+
+export function planParams(model: ModelSpec, inputSize: number): ParamPlan {
+  const entries: ParamEntry[] = [];
+  const weightOf: (ParamEntry | undefined)[] = [];
+  const widths: number[] = [];
+  let size = 0, inSize = inputSize;
+  const add = (layer: number, kind: ParamEntry['kind'], shape: number[]): ParamEntry => {
+    const length = shape.reduce((a, b) => a * b, 1);
+    const e: ParamEntry = { name: `layers.${layer}.${kind}`, layer, kind, shape, offset: size, length };
+    // keep every tensor 16-float aligned (64 bytes) for SIMD kernels
+    size += Math.ceil(length / 16) * 16;
+    entries.push(e);
+    return e;
+  };
+  model.layers.forEach((l, i) => {
+    if (l.type === 'dense') {
+      weightOf[i] = add(i, 'weight', [l.units, inSize]);
+      add(i, 'bias', [l.units]);
+      if (l.activation === 'prelu') add(i, 'alpha', [l.units]);
+      inSize = l.units;
+    } else if (l.type === 'maxout') {
+      weightOf[i] = add(i, 'weight', [l.units * l.pieces, inSize]);
+      add(i, 'bias', [l.units * l.pieces]);
+      inSize = l.units;
+    } else {
+      weightOf[i] = undefined;
+    }
+    widths.push(inSize);
+  });
+  return { entries, size, weightOf, widths, inputSize, outputSize: inSize };
+}
+
+export function initParams(params: Float32Array, plan: ParamPlan, model: ModelSpec, seed: number): void {
+  params.fill(0, 0, plan.size);
+  for (const e of plan.entries) {
+    const l = model.layers[e.layer];
+    const v = params.subarray(e.offset, e.offset + e.length);
+    if (e.kind === 'weight') {
+      const act = l.type === 'dense' ? (l.activation ?? 'linear') : 'maxout';
+      initWeights(v, e.shape[0], e.shape[1], resolveInit(model.init, act), seed, e.layer);
+    } else if (e.kind === 'alpha') {
+      v.fill(l.type === 'dense' ? (l.alpha ?? DEFAULT_ALPHA.prelu!) : 0);
+    }
+  }
+}
+
+function view(buf: Float32Array, plan: ParamPlan, layer: number, kind: ParamEntry['kind']): Float32Array | null {
+  const e = plan.entries.find((x) => x.layer === layer && x.kind === kind);
+  return e ? buf.subarray(e.offset, e.offset + e.length) : null;
+}
+
+export class Replica {
+  readonly layers: Layer[];
+  readonly X: Float32Array; // (maxRows, inputSize)
+  readonly labels: Int32Array | null; // (maxRows)
+  readonly targets: Float32Array | null; // (maxRows, outputSize)
+  /** [sum of per-sample losses, correct predictions] since the last reset */
+  readonly stats = new Float64Array(2);
+  private readonly fusedSoftmaxCE: boolean;
+
+  constructor(readonly plan: ParamPlan, readonly model: ModelSpec, readonly loss: LossName, readonly task: 'classification' | 'regression',
+    params: Float32Array, grads: Float32Array, heap: Heap, readonly maxRows: number, readonly kernels: Kernels) {
+    this.X = heap.alloc(maxRows * plan.inputSize);
+    if (task === 'classification') {
+      const l = heap.alloc(maxRows);
+      this.labels = new Int32Array(l.buffer, l.byteOffset, maxRows);
+      this.targets = null;
+    } else {
+      this.labels = null;
+      this.targets = heap.alloc(maxRows * plan.outputSize);
+    }
+    let inSize = plan.inputSize;
+    this.layers = model.layers.map((l, i): Layer => {
+      let layer: Layer;
+      if (l.type === 'dense') {
+        const act = l.activation ?? 'linear';
+        const alpha = l.alpha ?? DEFAULT_ALPHA[act] ?? 0;
+        layer = new Dense(i, inSize, l.units, act, alpha,
+          { W: view(params, plan, i, 'weight')!, b: view(params, plan, i, 'bias')!, alpha: view(params, plan, i, 'alpha') },
+          { W: view(grads, plan, i, 'weight')!, b: view(grads, plan, i, 'bias')!, alpha: view(grads, plan, i, 'alpha') },
+          heap, maxRows);
+      } else if (l.type === 'maxout') {
+        layer = new Maxout(i, inSize, l.units, l.pieces,
+          { W: view(params, plan, i, 'weight')!, b: view(params, plan, i, 'bias')! },
+          { W: view(grads, plan, i, 'weight')!, b: view(grads, plan, i, 'bias')! }, heap, maxRows);
+      } else {
+        layer = new Dropout(i, inSize, l.rate, heap, maxRows);
+      }
+      inSize = layer.outSize;
+      return layer;
+    });
+    const last = this.layers[this.layers.length - 1];
+    this.fusedSoftmaxCE = loss === 'cross-entropy' && last instanceof Dense && last.activation === 'softmax';
+    if (this.fusedSoftmaxCE) (last as Dense).lossGivesDZ = true;
+  }
+
+  get output(): Float32Array { return this.layers[this.layers.length - 1].out; }
+
+  /** Copy rows order[start .. start+rows) of `split` (or start.. when order is null) into X and labels/targets. */
+  load(split: Split, order: Int32Array | null, start: number, rows: number): void {
+    const d = this.plan.inputSize, c = this.plan.outputSize;
+    for (let r = 0; r < rows; r++) {
+      const s = order ? order[start + r] : start + r;
+      this.X.set(split.x.subarray(s * d, s * d + d), r * d);
+      if (this.labels) this.labels[r] = split.labels![s];
+      else this.targets!.set(split.targets!.subarray(s * c, s * c + c), r * c);
+    }
+  }
+
+  forward(rows: number, ctx: ForwardContext): Float32Array {
+    let X = this.X;
+    for (const l of this.layers) { l.forward(this.kernels, rows, X, ctx); X = l.out; }
+    return X;
+  }
+
+  /** Adds this shard's loss sum and correct count to stats (forward must have run). */
+  accumulateLoss(rows: number): void {
+    const last = this.layers[this.layers.length - 1];
+    const C = this.plan.outputSize;
+    if (this.fusedSoftmaxCE) crossEntropyForward((last as Dense).Z, rows, C, this.labels!, 0, this.stats);
+    else mseForward(last.out, rows, C, this.targets, this.labels, 0, this.stats);
+  }
+
+  /** Backprop of the batch-mean loss; `batch` is the whole minibatch size (all shards). */
+  backward(rows: number, batch: number, ctx: ForwardContext): void {
+    const last = this.layers[this.layers.length - 1];
+    const C = this.plan.outputSize;
+    if (this.fusedSoftmaxCE) crossEntropyBackward(last.out, rows, C, this.labels!, 0, 1 / batch, last.dOut);
+    else mseBackward(last.out, rows, C, this.targets, this.labels, 0, batch, last.dOut);
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const l = this.layers[i];
+      const X = i === 0 ? this.X : this.layers[i - 1].out;
+      const dX = i === 0 ? null : this.layers[i - 1].dOut;
+      l.backward(this.kernels, rows, X, dX, ctx);
+    }
+  }
+}
