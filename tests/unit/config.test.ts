@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import { Writable } from 'node:stream';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { createLogger, jobLogger } from '../../src/logger.js';
+
+test('an empty environment gives the documented defaults for a developer machine', () => {
+  assert.deepEqual(loadConfig({}), {
+    port: 3000,
+    host: '127.0.0.1',
+    databaseUrl: 'postgresql://postgres@127.0.0.1:5432/trainyard',
+    redisUrl: 'redis://127.0.0.1:6379',
+    workerConcurrency: 1,
+    trainerThreads: Math.min(2, os.availableParallelism()),
+    dataDir: '/usr/share/datasets',
+    logLevel: 'info',
+    queuePrefix: 'trainyard',
+  });
+});
+
+test('every variable overrides its default', () => {
+  const config = loadConfig({
+    PORT: '8080',
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://app:pw@db:5432/jobs',
+    REDIS_URL: 'rediss://:pw@cache:6380/2',
+    WORKER_CONCURRENCY: '4',
+    TRAINER_THREADS: '8',
+    DATA_DIR: '/data',
+    LOG_LEVEL: 'DEBUG',
+    QUEUE_PREFIX: 'test-1234',
+  });
+  assert.deepEqual(config, {
+    port: 8080,
+    host: '0.0.0.0',
+    databaseUrl: 'postgres://app:pw@db:5432/jobs',
+    redisUrl: 'rediss://:pw@cache:6380/2',
+    workerConcurrency: 4,
+    trainerThreads: 8,
+    dataDir: '/data',
+    logLevel: 'debug',
+    queuePrefix: 'test-1234',
+  });
+});
+
+test('empty variables count as unset, as docker-compose writes FOO=', () => {
+  assert.equal(loadConfig({ PORT: '', LOG_LEVEL: '  ' }).port, 3000);
+  assert.equal(loadConfig({ LOG_LEVEL: '' }).logLevel, 'info');
+});
+
+test('PORT 0 is allowed so tests can ask for a free port', () => {
+  assert.equal(loadConfig({ PORT: '0' }).port, 0);
+});
+
+test('a ConfigError lists every bad variable at once, with its value and the rule it broke', () => {
+  const err = (() => {
+    try {
+      loadConfig({
+        PORT: '70000',
+        DATABASE_URL: 'mysql://localhost/trainyard',
+        REDIS_URL: 'not a url',
+        WORKER_CONCURRENCY: '0',
+        TRAINER_THREADS: '1.5',
+        LOG_LEVEL: 'verbose',
+        QUEUE_PREFIX: 'a:b',
+      });
+    } catch (e) {
+      return e;
+    }
+    return assert.fail('loadConfig accepted an invalid environment');
+  })();
+  assert.ok(err instanceof ConfigError);
+  assert.deepEqual(
+    err.problems.map((p) => p.variable),
+    ['PORT', 'DATABASE_URL', 'REDIS_URL', 'WORKER_CONCURRENCY', 'TRAINER_THREADS', 'LOG_LEVEL', 'QUEUE_PREFIX'],
+  );
+  for (const p of err.problems) assert.match(err.message, new RegExp(`${p.variable}=`));
+  assert.match(err.message, /PORT="70000": must be a whole number from 0 to 65535/);
+  assert.match(err.message, /DATABASE_URL=.*must start with postgresql:\/\/ or postgres:\/\//);
+  assert.match(err.message, /LOG_LEVEL="verbose": must be one of fatal, error, warn, info, debug, trace, silent/);
+});
+
+test('numbers must be plain whole numbers, not "3e2", "-1" or "12abc"', () => {
+  for (const bad of ['3e2', '-1', '12abc', '0x10']) {
+    assert.throws(() => loadConfig({ WORKER_CONCURRENCY: bad }), ConfigError, bad);
+  }
+});
+
+test('a DATABASE_URL without a database name is rejected', () => {
+  assert.throws(() => loadConfig({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432' }), /must name a database/);
+});
+
+test('the logger writes pino JSON at the configured level and job loggers carry the job id', () => {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const logger = createLogger({ logLevel: 'info' }, { bindings: { service: 'worker' }, destination });
+  logger.debug('hidden');
+  jobLogger(logger, 'job-1', { attempt: 2 }).info({ databaseUrl: 'postgresql://u:secret@h/db' }, 'started');
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.msg, 'started');
+  assert.equal(lines[0]!.jobId, 'job-1');
+  assert.equal(lines[0]!.attempt, 2);
+  assert.equal(lines[0]!.service, 'worker');
+  assert.equal(lines[0]!.level, 30);
+  assert.equal(lines[0]!.databaseUrl, '[redacted]');
+});
