@@ -1,0 +1,32 @@
+// buildApp: the whole HTTP API as one Fastify instance, without opening a port.
+// Tests drive it with app.inject(); src/main.ts calls listen().
+import Fastify, { type FastifyInstance } from 'fastify';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { AppOptions } from './app-context.js';
+import { installErrorHandling } from './errors.js';
+import { installOpenApi } from './openapi.js';
+import { installPrometheus } from './prometheus.js';
+import { healthRoutes } from './routes/health.js';
+import { jobsRoutes } from './routes/jobs.js';
+
+export type { AppOptions };
+
+/** Inline datasets travel in the spec, so the body limit is above Fastify's 1 MiB. */
+const BODY_LIMIT = 32 * 1024 * 1024;
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, prisma, queue, redis, logger } = options;
+  // Route plugins get the TypeBox type provider from FastifyPluginAsyncTypebox.
+  const app = Fastify({ loggerInstance: logger, bodyLimit: BODY_LIMIT }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+
+  installErrorHandling(app);
+  await installOpenApi(app);
+  installPrometheus(app, prisma);
+
+  await app.register(healthRoutes, { prisma, redis });
+  await app.register(jobsRoutes, { prefix: '/v1', prisma, queue, redis, config });
+
+  await app.ready();
+  return app;
+}
