@@ -46,7 +46,7 @@ export function splitCounts(trainSize: number, limit?: number, validationSplit =
 
 /** The task, sizes and widths of a data set, or the first problem that prevents knowing them. */
 export function describeDataset(spec: DatasetSpec): DatasetDescription | { error: DatasetProblem } {
-  const image = IMAGE_SETS[spec.name];
+  const image = Object.hasOwn(IMAGE_SETS, spec.name) ? IMAGE_SETS[spec.name] : undefined;
   if (image) return { ...image };
 
   if (spec.name.startsWith('synthetic/')) {

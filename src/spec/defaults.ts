@@ -93,12 +93,12 @@ export function normalizeJobSpec(spec: JobSpec): NormalizedJobSpec {
     },
     loss: spec.loss,
     optimizer: normalizeOptimizer(spec.optimizer),
-    regularization: { ...REGULARIZATION_DEFAULTS, ...spec.regularization },
-    training: { ...TRAINING_DEFAULTS, ...spec.training },
-    checkpoints: { ...CHECKPOINT_DEFAULTS, ...spec.checkpoints },
+    regularization: withDefaults(spec.regularization ?? {}, REGULARIZATION_DEFAULTS),
+    training: withDefaults(spec.training, TRAINING_DEFAULTS),
+    checkpoints: withDefaults(spec.checkpoints ?? {}, CHECKPOINT_DEFAULTS),
   };
   if (spec.earlyStopping) {
-    const es = { ...EARLY_STOPPING_DEFAULTS, ...spec.earlyStopping };
+    const es = withDefaults(spec.earlyStopping, EARLY_STOPPING_DEFAULTS);
     normalized.earlyStopping = { ...es, mode: resolveMode(es.monitor, es.mode) };
   }
   if (spec.initialWeights) normalized.initialWeights = { checkpointId: spec.initialWeights.checkpointId };
@@ -122,7 +122,7 @@ function normalizeLayer(layer: JobSpec['model']['layers'][number]): NormalizedLa
   if (layer.type !== 'dense') return { ...layer };
   const activation = layer.activation ?? DENSE_DEFAULTS.activation;
   const out: NormalizedLayer = { type: 'dense', units: layer.units, activation };
-  if (activation in ACTIVATION_ALPHA) {
+  if (Object.hasOwn(ACTIVATION_ALPHA, activation)) {
     out.alpha = layer.alpha ?? ACTIVATION_ALPHA[activation as keyof typeof ACTIVATION_ALPHA];
   }
   return out;
@@ -131,9 +131,18 @@ function normalizeLayer(layer: JobSpec['model']['layers'][number]): NormalizedLa
 function normalizeOptimizer(optimizer: JobSpec['optimizer']): NormalizedOptimizer {
   switch (optimizer.type) {
     case 'sgd': return { ...optimizer };
-    case 'momentum': return { ...OPTIMIZER_DEFAULTS.momentum, ...optimizer };
-    case 'adagrad': return { ...OPTIMIZER_DEFAULTS.adagrad, ...optimizer };
-    case 'rmsprop': return { ...OPTIMIZER_DEFAULTS.rmsprop, ...optimizer };
-    case 'adam': return { ...OPTIMIZER_DEFAULTS.adam, ...optimizer };
+    case 'momentum': return withDefaults(optimizer, OPTIMIZER_DEFAULTS.momentum);
+    case 'adagrad': return withDefaults(optimizer, OPTIMIZER_DEFAULTS.adagrad);
+    case 'rmsprop': return withDefaults(optimizer, OPTIMIZER_DEFAULTS.rmsprop);
+    case 'adam': return withDefaults(optimizer, OPTIMIZER_DEFAULTS.adam);
   }
+}
+
+/** The given fields in their order, then each missing default. */
+function withDefaults<T extends object, D extends object>(value: T, defaults: D): T & { [K in keyof D]-?: Exclude<K extends keyof T ? T[K] : never, undefined> | D[K] } {
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [key, fallback] of Object.entries(defaults)) {
+    if (out[key] === undefined) out[key] = fallback;
+  }
+  return out as never;
 }

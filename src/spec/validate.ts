@@ -109,7 +109,7 @@ function walk(schema: Schema, value: unknown, pointer: string, out: Problem[], c
       if (!(key in value)) out.push({ pointer: join(pointer, key), message: `required field '${key}' is missing${context}` });
     }
     for (const key of Object.keys(value)) {
-      const property = properties[key];
+      const property = Object.hasOwn(properties, key) ? properties[key] : undefined;
       if (property) {
         walk(property, value[key], join(pointer, key), out, '');
       } else if (schema.additionalProperties === false) {
@@ -329,7 +329,7 @@ function layerProblems(spec: JobSpec, data: DatasetDescription | undefined, data
     if (layer.activation === 'softmax' && i !== last) {
       problems.push({ pointer: at(i, 'activation'), message: `softmax is only allowed on the last layer, but layer ${i} of ${layers.length} uses it` });
     }
-    if (layer.alpha !== undefined && !((layer.activation ?? 'linear') in ACTIVATION_ALPHA)) {
+    if (layer.alpha !== undefined && !Object.hasOwn(ACTIVATION_ALPHA, layer.activation ?? 'linear')) {
       problems.push({
         pointer: at(i, 'alpha'),
         message: `alpha only applies to leaky-relu, prelu and elu, but layer ${i} uses ${layer.activation ?? 'linear (the default)'}`,
@@ -381,4 +381,19 @@ export function parameterCount(layers: JobSpec['model']['layers'], inputSize: nu
     }
   }
   return total;
+}
+
+/** Thrown by parseJobSpec; carries every problem (the API answers 400, a worker fails the job unrecoverably). */
+export class JobSpecError extends Error {
+  override readonly name = 'JobSpecError';
+  constructor(readonly problems: Problem[]) {
+    super(`invalid job spec (${problems.length} ${plural(problems.length, 'problem')}):\n${formatProblems(problems)}`);
+  }
+}
+
+/** validateJobSpec for callers that want the normalized spec or an exception. */
+export function parseJobSpec(input: unknown): NormalizedJobSpec {
+  const result = validateJobSpec(input);
+  if (!result.ok) throw new JobSpecError(result.problems);
+  return result.spec;
 }
