@@ -19,31 +19,6 @@ test('MNIST train labels: 60000, the first is 5, and the known class counts', ()
   assert.deepEqual(counts, [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
 });
 
-test('MNIST test files: 10000 28×28 images, the first labelled 7', () => {
-  const dir = mnistDataDir();
-  const images = parseIdxImages(readFileSync(path.join(dir, IDX_FILES.testImages)));
-  assert.equal(images.n, 10000);
-  assert.equal(images.rows, 28);
-  assert.equal(images.cols, 28);
-  assert.equal(images.x.length, 10000 * 784);
-  assert.equal(parseIdxLabels(readFileSync(path.join(dir, IDX_FILES.testLabels)))[0], 7);
-});
-
-test('MNIST pixels are byte/255 in [0, 1]; the first training image sums to 27525/255', () => {
-  const { n, x } = parseIdxImages(readFileSync(path.join(mnistDataDir(), IDX_FILES.trainImages)), { limit: 100 });
-  assert.equal(n, 100);
-  assert.equal(x.length, 100 * 784);
-  let min = Infinity, max = -Infinity, byteSum = 0;
-  for (let i = 0; i < x.length; i++) {
-    if (x[i] < min) min = x[i];
-    if (x[i] > max) max = x[i];
-    if (i < 784) byteSum += Math.round(x[i] * 255);
-  }
-  assert.equal(min, 0);
-  assert.equal(max, 1);
-  assert.equal(byteSum, 27525);
-});
-
 test('images convert every byte value to exactly fround(b / 255)', () => {
   const { x } = parseIdxImages(idxImages(1, 16, 16, (i) => i));
   for (let b = 0; b < 256; b++) assert.equal(x[b], Math.fround(b / 255));
