@@ -2,6 +2,7 @@
 // width, how many samples it has. src/spec uses this to check a spec before anything is
 // queued; the loaders use splitCounts so both agree on the split.
 
+import { SYNTHETIC_DEFAULTS, SYNTHETIC_KINDS, type SyntheticKind } from './synthetic.js';
 import type { DatasetSpec, Task } from './types.js';
 
 /** Same shape as src/spec's Problem: a JSON pointer into the job spec and one sentence. */
@@ -18,11 +19,7 @@ export interface DatasetDescription {
   testSize: number;
 }
 
-export const SYNTHETIC_KINDS = ['spirals', 'blobs', 'xor', 'regression'] as const;
-export type SyntheticKind = (typeof SYNTHETIC_KINDS)[number];
-
-/** Defaults of the synthetic generators (DatasetSpec). */
-export const SYNTHETIC_DEFAULTS = { n: 1000, noise: 0.1, classes: 3, seed: 0 } as const;
+export { SYNTHETIC_DEFAULTS, SYNTHETIC_KINDS, type SyntheticKind };
 
 const IMAGE_SETS: Record<string, DatasetDescription> = {
   'mnist': { task: 'classification', inputSize: 784, outputSize: 10, trainSize: 60_000, testSize: 10_000 },
@@ -34,13 +31,12 @@ const INLINE_ONLY = ['features', 'labels'] as const;
 const MAX_LISTED = 5;
 
 /**
- * Training and validation sample counts after `limit` and `validationSplit`.
- * Validation takes floor(n·split) samples (the last ones, as Keras' validation_split);
- * the epsilon keeps 0.57·100 from flooring to 56.
+ * Training and validation sample counts after `limit` and `validationSplit`, exactly
+ * as applySplits (split.ts) cuts them: the last round(n·split) of the first `limit`.
  */
 export function splitCounts(trainSize: number, limit?: number, validationSplit = 0): { train: number; validation: number } {
   const n = limit === undefined ? trainSize : Math.min(limit, trainSize);
-  const validation = Math.floor(n * validationSplit + 1e-9);
+  const validation = Math.round(n * validationSplit);
   return { train: n - validation, validation };
 }
 
@@ -94,6 +90,13 @@ export function datasetProblems(spec: DatasetSpec): DatasetProblem[] {
         : `synthetic/regression has no classes (its target is one number); remove 'classes'`,
     });
   }
+  if (isSynthetic && (spec.name === 'synthetic/spirals' || spec.name === 'synthetic/blobs')) {
+    const n = spec.n ?? SYNTHETIC_DEFAULTS.n;
+    const classes = spec.classes ?? SYNTHETIC_DEFAULTS.classes;
+    if (n < classes) {
+      problems.push({ pointer: '/dataset/n', message: `n = ${n} is fewer than one sample per class (${spec.name} has ${classes} classes)` });
+    }
+  }
   if (!isInline) {
     for (const field of INLINE_ONLY) {
       if (spec[field] !== undefined) {
@@ -117,15 +120,11 @@ export function datasetProblems(spec: DatasetSpec): DatasetProblem[] {
   const split = spec.validationSplit ?? 0;
   if (split > 0) {
     const { train, validation } = splitCounts(description.trainSize, spec.limit, split);
-    if (validation === 0) {
+    const n = train + validation;
+    if (validation === 0 || train === 0) {
       problems.push({
         pointer: '/dataset/validationSplit',
-        message: `validationSplit ${split} of ${train} samples leaves no validation samples`,
-      });
-    } else if (train === 0) {
-      problems.push({
-        pointer: '/dataset/validationSplit',
-        message: `validationSplit ${split} of ${validation} samples leaves no training samples`,
+        message: `validationSplit ${split} of ${n} samples leaves no ${validation === 0 ? 'validation' : 'training'} samples`,
       });
     }
   }

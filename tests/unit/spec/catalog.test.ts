@@ -50,14 +50,22 @@ test('datasetProblems lists every inline problem', () => {
 });
 
 test('a split that leaves no validation or no training samples is a problem', () => {
-  assert.match(datasetProblems({ name: 'synthetic/xor', n: 5, validationSplit: 0.1 })[0].message, /leaves no validation samples/);
+  assert.match(datasetProblems({ name: 'synthetic/xor', n: 4, validationSplit: 0.1 })[0].message, /leaves no validation samples/);
+  assert.match(datasetProblems({ name: 'synthetic/xor', n: 4, validationSplit: 0.9 })[0].message, /leaves no training samples/);
   assert.deepEqual(datasetProblems({ name: 'synthetic/xor', n: 10, validationSplit: 0.1 }), []);
 });
 
-test('splitCounts: validation takes floor(n·split) of the limited set', () => {
+test('splitCounts: validation takes round(n·split) of the limited set, as applySplits does', () => {
   assert.deepEqual(splitCounts(60000, undefined, 0.1), { train: 54000, validation: 6000 });
   assert.deepEqual(splitCounts(60000, 1000, 0.25), { train: 750, validation: 250 });
   assert.deepEqual(splitCounts(100, undefined, 0.57), { train: 43, validation: 57 });
   assert.deepEqual(splitCounts(3, undefined, 0.1), { train: 3, validation: 0 });
+  assert.deepEqual(splitCounts(10, undefined, 0.15), { train: 8, validation: 2 });
   assert.deepEqual(splitCounts(100, 500), { train: 100, validation: 0 });
+});
+
+test('synthetic spirals and blobs need at least one sample per class', () => {
+  const problems = datasetProblems({ name: 'synthetic/blobs', n: 3, classes: 4 });
+  assert.deepEqual(problems.map((p) => p.pointer), ['/dataset/n']);
+  assert.match(problems[0].message, /n = 3 is fewer than one sample per class/);
 });
