@@ -1,0 +1,44 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { train } from '../../../src/core/trainer.js';
+import { ThreadPool, threadEngine } from '../../../src/core/pool.js';
+import { decodeSafetensors } from '../../../src/core/safetensors.js';
+import { loadDataset } from '../../../src/data/load.js';
+import type { TrainSpec } from '../../../src/core/types.js';
+
+const pool = new ThreadPool(2);
+after(() => pool.close());
+
+const data = loadDataset({ name: 'synthetic/spirals', n: 500, classes: 3, validationSplit: 0.2, seed: 4 });
+
+function spec(threads: number): TrainSpec {
+  return {
+    model: { layers: [{ type: 'dense', units: 24, activation: 'tanh' }, { type: 'dropout', rate: 0.3 }, { type: 'maxout', units: 8, pieces: 2 }, { type: 'dense', units: 3, activation: 'softmax' }] },
+    loss: 'cross-entropy',
+    optimizer: { type: 'adam', learningRate: 0.01 },
+    training: { epochs: 3, batchSize: 30, seed: 5, threads },
+  };
+}
+
+function weights(bytes: Uint8Array): Float32Array[] {
+  const f = decodeSafetensors(bytes);
+  return [...f.tensors.keys()].sort().map((k) => f.tensors.get(k)!.data as Float32Array);
+}
+
+test('2 and 3 threads reach the weights of 1 thread within 1e-5 (dropout keyed by sample, not thread)', async () => {
+  const one = await train({ spec: spec(1), data, engine: threadEngine(pool) });
+  for (const threads of [2, 3]) {
+    const many = await train({ spec: spec(threads), data, engine: threadEngine(pool) });
+    const a = weights(one.weights), b = weights(many.weights);
+    let worst = 0;
+    a.forEach((t, k) => t.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - b[k][i]) / Math.max(1, Math.abs(v))); }));
+    assert.ok(worst < 1e-5, `${threads} threads: worst relative difference ${worst}`);
+    assert.ok(Math.abs(one.finalMetrics.train_loss - many.finalMetrics.train_loss) < 1e-5);
+  }
+});
+
+test('the pool threads are reused by the next run', async () => {
+  const a = await train({ spec: spec(2), data, engine: threadEngine(pool) });
+  const b = await train({ spec: spec(2), data, engine: threadEngine(pool) });
+  assert.deepEqual(weights(a.weights), weights(b.weights));
+});
