@@ -63,11 +63,11 @@ export function createWasmKernels(heap: Heap, module: WebAssembly.Module = gemmM
     if (v.length < n) throw new RangeError(`${name} has ${v.length} floats, the product needs ${n}`);
     const buf = v.buffer;
     if (buf !== known) {
-      const current: ArrayBufferLike = memory.buffer;
-      if (!(buf instanceof SharedArrayBuffer) || v.byteOffset + v.byteLength > current.byteLength) {
+      const current = memory.buffer as ArrayBufferLike;
+      if (buf === current) known = current;
+      else if (!(buf instanceof SharedArrayBuffer) || v.byteOffset + v.byteLength > current.byteLength) {
         throw new TypeError(`${name} is not a view into the heap's shared WebAssembly.Memory`);
       }
-      if (buf === current) known = current;
     }
     return v.byteOffset;
   }

@@ -20,9 +20,12 @@ const NR: i32 = 8;
 const MR: i32 = 4;
 /** Longest k-block: a packed panel is KC_MAX·NR floats (16 KiB), at home in L1. */
 const KC_MAX: i32 = 512;
+/** Rows of A packed at a time: an A block is MC·KC_MAX floats (128 KiB), at home in L2. */
+const MC: i32 = 64;
 const PANEL_BYTES: i32 = KC_MAX * NR * 4;
+const A_BYTES: i32 = MC * KC_MAX * 4;
 const TILE_BYTES: i32 = MR * NR * 4;
-const SCRATCH: i32 = PANEL_BYTES + TILE_BYTES;
+const SCRATCH: i32 = PANEL_BYTES + A_BYTES + TILE_BYTES;
 
 /** Bytes of per-instance scratch every call needs. */
 export function scratchBytes(): i32 {
@@ -91,7 +94,64 @@ function packNK(b: usize, ldb: usize, kc: i32, w: i32, bp: usize): void {
   }
 }
 
-// ---- micro-kernels -------------------------------------------------------------
+// A block: rows i0..i0+mc of A for steps k0..k0+kc, as mc/4 tiles of (kc, 4), rows past
+// M zero. NT, NN: A(M,K) row-major (lda bytes per row), so each tile is a transpose.
+function packRowA(a: usize, lda: usize, mc: i32, kc: i32, ap: usize): void {
+  for (let i = 0; i < mc; i += MR) {
+    const h = min(MR, mc - i);
+    const r = a + <usize>i * lda;
+    let k = 0;
+    if (h == MR) {
+      for (; k + 4 <= kc; k += 4) {
+        const s = r + (<usize>k << 2);
+        const r0 = v128.load(s);
+        const r1 = v128.load(s + lda);
+        const r2 = v128.load(s + 2 * lda);
+        const r3 = v128.load(s + 3 * lda);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        const d = ap + (<usize>k << 4);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+      }
+    }
+    for (; k < kc; k++) {
+      const d = ap + (<usize>k << 4);
+      v128.store(d, f32x4.splat(0));
+      for (let l = 0; l < h; l++) store<f32>(d + (<usize>l << 2), load<f32>(r + <usize>l * lda + (<usize>k << 2)));
+    }
+    ap += <usize>kc << 4;
+  }
+}
+
+// The same for TN: A(K,M) (lda bytes per k), where a tile's 4 values of one k are
+// already contiguous.
+function packColA(a: usize, lda: usize, mc: i32, kc: i32, ap: usize): void {
+  for (let i = 0; i < mc; i += MR) {
+    const h = min(MR, mc - i);
+    let s = a + (<usize>i << 2);
+    if (h == MR) {
+      for (let k = 0; k < kc; k++) {
+        v128.store(ap, v128.load(s));
+        s += lda;
+        ap += 16;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        v128.store(ap, f32x4.splat(0));
+        for (let l = 0; l < h; l++) store<f32>(ap + (<usize>l << 2), load<f32>(s + (<usize>l << 2)));
+        s += lda;
+        ap += 16;
+      }
+    }
+  }
+}
+
+// ---- micro-kernel --------------------------------------------------------------
 
 // Finish one row of a tile: optional bias, optional old C, then store 8 floats.
 @inline function finishRow(c: usize, lo: v128, hi: v128, bias: usize, acc: i32): void {
@@ -107,113 +167,33 @@ function packNK(b: usize, ldb: usize, kc: i32, w: i32, bp: usize): void {
   v128.store(c, hi, 16);
 }
 
-// Tile C(4,8) at c (ldc bytes per row) from A rows a0..a3 contiguous in k (NT, NN)
-// and the packed panel bp.
-function tileRowA(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, bp: usize,
-  c: usize, ldc: usize, bias: usize, acc: i32): void {
+// Tile C(4,8) at c (ldc bytes per row) = packed A tile (kc,4) · packed panel (kc,8).
+// One k per iteration on purpose: V8 hoists the loads of an unrolled body and then
+// spills accumulators; this loop keeps 8 accumulators, 2 panel vectors and 4 splats
+// in 14 of the 16 xmm registers, and packing A leaves only two pointers to advance.
+function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, bias: usize, acc: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let k = 0;
-  for (; k + 4 <= kc; k += 4) {
-    let b0 = v128.load(bp, 0), b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(a0, 0); c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(a1, 0); c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(a2, 0); c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(a3, 0); c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
-    x = v128.load32_splat(a0, 4); c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(a1, 4); c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(a2, 4); c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(a3, 4); c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    b0 = v128.load(bp, 64); b1 = v128.load(bp, 80);
-    x = v128.load32_splat(a0, 8); c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(a1, 8); c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(a2, 8); c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(a3, 8); c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    b0 = v128.load(bp, 96); b1 = v128.load(bp, 112);
-    x = v128.load32_splat(a0, 12); c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(a1, 12); c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(a2, 12); c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(a3, 12); c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    a0 += 16; a1 += 16; a2 += 16; a3 += 16;
-    bp += 128;
-  }
-  for (; k < kc; k++) {
+  const end = bp + (<usize>kc << 5);
+  do {
     const b0 = v128.load(bp, 0), b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(a0); c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(a1); c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(a2); c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(a3); c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    a0 += 4; a1 += 4; a2 += 4; a3 += 4;
+    const x0 = v128.load32_splat(ap, 0);
+    const x1 = v128.load32_splat(ap, 4);
+    const x2 = v128.load32_splat(ap, 8);
+    const x3 = v128.load32_splat(ap, 12);
+    c00 = f32x4.add(c00, f32x4.mul(x0, b0)); c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+    c10 = f32x4.add(c10, f32x4.mul(x1, b0)); c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+    c20 = f32x4.add(c20, f32x4.mul(x2, b0)); c21 = f32x4.add(c21, f32x4.mul(x2, b1));
+    c30 = f32x4.add(c30, f32x4.mul(x3, b0)); c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+    ap += 16;
     bp += 32;
-  }
+  } while (bp < end);
   finishRow(c, c00, c01, bias, acc);
   finishRow(c + ldc, c10, c11, bias, acc);
   finishRow(c + 2 * ldc, c20, c21, bias, acc);
   finishRow(c + 3 * ldc, c30, c31, bias, acc);
-}
-
-// Tile C(4,8) for TN: A(K,M) holds the tile's 4 values of step k contiguously at a,
-// and step k+1 lda bytes further.
-function tileColA(kc: i32, a: usize, lda: usize, bp: usize,
-  c: usize, ldc: usize, bias: usize, acc: i32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let k = 0;
-  for (; k + 2 <= kc; k += 2) {
-    let b0 = v128.load(bp, 0), b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(a, 0); c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(a, 4); c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(a, 8); c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(a, 12); c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    a += lda;
-    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
-    x = v128.load32_splat(a, 0); c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(a, 4); c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(a, 8); c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(a, 12); c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    a += lda;
-    bp += 64;
-  }
-  if (k < kc) {
-    const b0 = v128.load(bp, 0), b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(a, 0); c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(a, 4); c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(a, 8); c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(a, 12); c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
-  }
-  finishRow(c, c00, c01, bias, acc);
-  finishRow(c + ldc, c10, c11, bias, acc);
-  finishRow(c + 2 * ldc, c20, c21, bias, acc);
-  finishRow(c + 3 * ldc, c30, c31, bias, acc);
-}
-
-// One row of C(1,8): A's values for successive k are `step` bytes apart (4 for rows
-// of A, lda for TN's columns). Serves the rows left over when M is not a multiple of 4.
-function tileRow(kc: i32, a: usize, step: usize, bp: usize, c: usize, bias: usize, acc: i32): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-  let d0 = f32x4.splat(0), d1 = f32x4.splat(0);
-  let k = 0;
-  for (; k + 2 <= kc; k += 2) {
-    let x = v128.load32_splat(a);
-    c0 = f32x4.add(c0, f32x4.mul(x, v128.load(bp, 0)));
-    c1 = f32x4.add(c1, f32x4.mul(x, v128.load(bp, 16)));
-    x = v128.load32_splat(a + step);
-    d0 = f32x4.add(d0, f32x4.mul(x, v128.load(bp, 32)));
-    d1 = f32x4.add(d1, f32x4.mul(x, v128.load(bp, 48)));
-    a += step << 1;
-    bp += 64;
-  }
-  if (k < kc) {
-    const x = v128.load32_splat(a);
-    c0 = f32x4.add(c0, f32x4.mul(x, v128.load(bp, 0)));
-    c1 = f32x4.add(c1, f32x4.mul(x, v128.load(bp, 16)));
-  }
-  finishRow(c, f32x4.add(c0, d0), f32x4.add(c1, d1), bias, acc);
 }
 
 // Copy an edge tile (h rows, w columns, row stride 32 bytes) into C, adding bias/C.
@@ -241,7 +221,8 @@ function gemm(form: i32, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, b
   accumulate: i32, scratch: usize): void {
   if (M <= 0 || N <= 0) return;
   const bp = scratch;
-  const tile = scratch + PANEL_BYTES;
+  const ap = scratch + PANEL_BYTES;
+  const edge = ap + A_BYTES;
   const ldc = <usize>N << 2;
   if (K <= 0) { // C = bias (+ C): no products at all
     for (let i = 0; i < M; i++) {
@@ -265,33 +246,24 @@ function gemm(form: i32, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, b
     const kc = min(kcb, K - k0);
     const acc = k0 == 0 ? accumulate : 1;
     const bs: usize = k0 == 0 ? bias : 0;
-    for (let j0 = 0; j0 < N; j0 += NR) {
-      const w = min(NR, N - j0);
-      if (form == FORM_NT) packNK(b + <usize>j0 * ldb + (<usize>k0 << 2), ldb, kc, w, bp);
-      else packKN(b + <usize>k0 * ldb + (<usize>j0 << 2), ldb, kc, w, bp);
-      const bj: usize = bs != 0 ? bs + (<usize>j0 << 2) : 0;
-      let i0 = 0;
-      for (; i0 + MR <= M; i0 += MR) {
-        const ct = c + <usize>i0 * ldc + (<usize>j0 << 2);
-        const full = w == NR;
-        const out = full ? ct : tile;
-        const ldo: usize = full ? ldc : 32;
-        if (rowA) {
-          const a0 = a + <usize>i0 * lda + (<usize>k0 << 2);
-          tileRowA(kc, a0, a0 + lda, a0 + 2 * lda, a0 + 3 * lda, bp, out, ldo, full ? bj : 0, full ? acc : 0);
-        } else {
-          tileColA(kc, a + <usize>k0 * lda + (<usize>i0 << 2), lda, bp, out, ldo, full ? bj : 0, full ? acc : 0);
-        }
-        if (!full) storeEdge(tile, MR, w, ct, ldc, bj, acc);
-      }
-      for (; i0 < M; i0++) {
-        const ct = c + <usize>i0 * ldc + (<usize>j0 << 2);
-        const ar = rowA ? a + <usize>i0 * lda + (<usize>k0 << 2) : a + <usize>k0 * lda + (<usize>i0 << 2);
-        const step: usize = rowA ? 4 : lda;
-        if (w == NR) tileRow(kc, ar, step, bp, ct, bj, acc);
-        else {
-          tileRow(kc, ar, step, bp, tile, 0, 0);
-          storeEdge(tile, 1, w, ct, ldc, bj, acc);
+    for (let m0 = 0; m0 < M; m0 += MC) {
+      const mc = min(MC, M - m0);
+      if (rowA) packRowA(a + <usize>m0 * lda + (<usize>k0 << 2), lda, mc, kc, ap);
+      else packColA(a + <usize>k0 * lda + (<usize>m0 << 2), lda, mc, kc, ap);
+      for (let j0 = 0; j0 < N; j0 += NR) {
+        const w = min(NR, N - j0);
+        if (form == FORM_NT) packNK(b + <usize>j0 * ldb + (<usize>k0 << 2), ldb, kc, w, bp);
+        else packKN(b + <usize>k0 * ldb + (<usize>j0 << 2), ldb, kc, w, bp);
+        const bj: usize = bs != 0 ? bs + (<usize>j0 << 2) : 0;
+        for (let i = 0; i < mc; i += MR) {
+          const h = min(MR, mc - i);
+          const ct = c + <usize>(m0 + i) * ldc + (<usize>j0 << 2);
+          const at = ap + <usize>i * (<usize>kc << 2);
+          if (h == MR && w == NR) tile(kc, at, bp, ct, ldc, bj, acc);
+          else {
+            tile(kc, at, bp, edge, 32, 0, 0);
+            storeEdge(edge, h, w, ct, ldc, bj, acc);
+          }
         }
       }
     }
