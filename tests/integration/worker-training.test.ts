@@ -1,0 +1,158 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TrainingWorker } from '../../workers/training-worker.js';
+import { createTestApp, tinySpec, waitFor, type TestApp } from '../helpers/app.js';
+
+let h: TestApp;
+const workers: TrainingWorker[] = [];
+
+before(async () => {
+  h = await createTestApp('worker-training');
+});
+after(async () => {
+  for (const w of workers) await w.close();
+  await h?.close();
+});
+
+async function startWorker(): Promise<TrainingWorker> {
+  const w = await TrainingWorker.start({ config: h.config, prisma: h.prisma, logger: h.logger, requeueDelayMs: 100 });
+  workers.push(w);
+  return w;
+}
+
+async function submit(spec: Record<string, unknown>): Promise<string> {
+  const res = await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: spec });
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json().id;
+}
+
+async function getJob(id: string) {
+  return (await h.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json();
+}
+
+function untilStatus(id: string, statuses: string[], timeoutMs = 30_000) {
+  return waitFor(() => getJob(id), (j) => statuses.includes(j.status), { timeoutMs, what: `job ${id} ${statuses.join('|')}` });
+}
+
+/** Long enough to cancel or interrupt: many epochs of a few hundred steps each. */
+function longSpec(name: string) {
+  return tinySpec({
+    name,
+    dataset: { name: 'synthetic/spirals', n: 1500, validationSplit: 0.2, seed: 3 },
+    model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] },
+    training: { epochs: 400, batchSize: 4, seed: 1 },
+  });
+}
+
+async function eventTypes(id: string): Promise<string[]> {
+  const events = await h.prisma.jobEvent.findMany({ where: { jobId: id }, orderBy: { id: 'asc' } });
+  return events.map((e) => e.type);
+}
+
+describe('training worker', () => {
+  test('a worker started after jobs were queued picks them up and trains them to succeeded', async () => {
+    const ids = [await submit(tinySpec({ name: 'first' })), await submit(tinySpec({ name: 'second', training: { epochs: 3, batchSize: 16, seed: 2 } }))];
+    for (const id of ids) assert.equal((await getJob(id)).status, 'queued');
+
+    await startWorker();
+    for (const id of ids) await untilStatus(id, ['succeeded', 'failed']);
+
+    const job = await getJob(ids[1]!);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.equal(job.attempt, 1);
+    assert.ok(job.startedAt && job.finishedAt);
+    assert.equal(job.result.epochs, 3);
+    assert.equal(job.result.stoppedEarly, false);
+    assert.ok(Number.isFinite(job.result.finalMetrics.train_loss));
+    assert.ok(job.diagnosis, 'diagnosis stored');
+    assert.equal(job.progress.epoch, 3);
+
+    // every per-epoch metric for each of the 3 epochs, written once
+    for (const name of ['train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'learning_rate', 'epoch_seconds']) {
+      const points = await h.prisma.metricPoint.findMany({ where: { jobId: ids[1]!, name }, orderBy: { step: 'asc' } });
+      assert.deepEqual(points.map((p) => p.epoch), [1, 2, 3], name);
+    }
+    const checkpoints = await h.prisma.checkpoint.findMany({ where: { jobId: ids[1]! }, select: { kind: true, epoch: true, size: true, sha256: true } });
+    const final = checkpoints.filter((c) => c.kind === 'final');
+    assert.equal(final.length, 1);
+    assert.ok(final[0]!.size > 0 && /^[0-9a-f]{64}$/.test(final[0]!.sha256));
+    assert.ok(checkpoints.some((c) => c.kind === 'epoch' && c.epoch === 3), 'epoch checkpoint at the last epoch');
+    assert.deepEqual(await eventTypes(ids[1]!), ['queued', 'started', 'epoch', 'epoch', 'epoch', 'succeeded']);
+    assert.equal(await h.prisma.earlyStoppingDecision.count({ where: { jobId: ids[1]! } }), 0);
+  });
+
+  test('early stopping decisions are stored per epoch', async () => {
+    const id = await submit(tinySpec({
+      name: 'with-es',
+      training: { epochs: 3, batchSize: 16, seed: 2 },
+      earlyStopping: { monitor: 'val_loss', patience: 5 },
+    }));
+    const job = await untilStatus(id, ['succeeded', 'failed']);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    const decisions = await h.prisma.earlyStoppingDecision.findMany({ where: { jobId: id }, orderBy: { epoch: 'asc' } });
+    assert.deepEqual(decisions.map((d) => d.epoch), [1, 2, 3]);
+    assert.ok(decisions.every((d) => d.reason.length > 0));
+  });
+
+  test('cancelling a running job stops it within a batch and marks it cancelled', async () => {
+    const id = await submit(longSpec('to-cancel'));
+    await waitFor(() => getJob(id), (j) => j.status === 'running' && j.progress?.step > 0, { what: 'running with progress' });
+    const res = await h.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` });
+    assert.equal(res.statusCode, 202, res.body);
+    assert.equal(res.json().cancelRequested, true);
+    const t0 = Date.now();
+    const job = await untilStatus(id, ['cancelled', 'succeeded', 'failed'], 10_000);
+    assert.equal(job.status, 'cancelled');
+    assert.ok(Date.now() - t0 < 5_000, 'stopped promptly');
+    assert.ok(job.progress.epoch < 400);
+    assert.equal((await eventTypes(id)).at(-1), 'cancelled');
+  });
+
+  test('a diverging job fails with a readable error and is not retried', async () => {
+    const id = await submit(tinySpec({
+      name: 'diverges',
+      dataset: { name: 'synthetic/regression', n: 64, seed: 1 },
+      model: { layers: [{ type: 'dense', units: 8, activation: 'linear' }, { type: 'dense', units: 1, activation: 'linear' }] },
+      loss: 'mse',
+      optimizer: { type: 'sgd', learningRate: 1e6 },
+      training: { epochs: 50, batchSize: 8, seed: 1 },
+    }));
+    const job = await untilStatus(id, ['failed', 'succeeded']);
+    assert.equal(job.status, 'failed');
+    assert.equal(job.error.code, 'DIVERGED');
+    assert.ok(job.error.message.length > 10);
+    assert.equal(typeof job.error.epoch, 'number');
+    assert.equal(typeof job.error.step, 'number');
+    const bull = await h.queue.getJob(id);
+    assert.equal(await bull!.getState(), 'failed');
+    assert.equal(bull!.attemptsMade, 1, 'not retried');
+    assert.equal(job.attempt, 1);
+  });
+
+  test('a worker shut down mid-job puts it back in the queue and the next worker resumes it from its checkpoint', async () => {
+    for (const w of workers.splice(0)) await w.close();
+    const first = await startWorker();
+    const spec = longSpec('interrupted');
+    (spec.training as Record<string, unknown>).epochs = 12;
+    const id = await submit(spec);
+    await waitFor(() => h.prisma.checkpoint.count({ where: { jobId: id, kind: 'epoch' } }), (n) => n >= 2, { what: 'two epoch checkpoints' });
+    await first.close();
+    workers.splice(workers.indexOf(first), 1);
+
+    const requeued = await getJob(id);
+    assert.equal(requeued.status, 'queued');
+    assert.ok((await eventTypes(id)).includes('requeued'));
+    assert.equal(await (await h.queue.getJob(id))!.getState(), 'delayed');
+
+    await startWorker();
+    const job = await untilStatus(id, ['succeeded', 'failed', 'cancelled'], 60_000);
+    assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+    assert.equal(job.attempt, 2);
+    const events = await h.prisma.jobEvent.findMany({ where: { jobId: id, type: 'resumed' } });
+    assert.equal(events.length, 1);
+    assert.match(events[0]!.message, /^resumed from epoch \d+$/);
+    // each epoch's metrics exactly once across both attempts
+    const points = await h.prisma.metricPoint.findMany({ where: { jobId: id, name: 'train_loss' }, orderBy: { step: 'asc' } });
+    assert.deepEqual(points.map((p) => p.epoch), Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+});
