@@ -28,7 +28,7 @@ const args = [
   '--memoryBase', '0',
   '--noAssert',
   '--use', 'abort=',
-  process.env.ASC_OPT ?? '-O3',
+  '-O3',
 ];
 if (process.argv.includes('--wat')) args.push('--textFile', path.join(outDir, 'gemm.wat'));
 
