@@ -51,7 +51,7 @@ export function describeDataset(spec: DatasetSpec): DatasetDescription | { error
       return { error: { pointer: '/dataset/name', message: `unknown synthetic data set '${kind}'; use one of ${SYNTHETIC_KINDS.join(', ')}` } };
     }
     const n = spec.n ?? SYNTHETIC_DEFAULTS.n;
-    if (kind === 'regression') return { task: 'regression', inputSize: 2, outputSize: 1, trainSize: n, testSize: 0 };
+    if (kind === 'regression') return { task: 'regression', inputSize: 1, outputSize: 1, trainSize: n, testSize: 0 };
     const classes = kind === 'xor' ? 2 : spec.classes ?? SYNTHETIC_DEFAULTS.classes;
     return { task: 'classification', inputSize: 2, outputSize: classes, trainSize: n, testSize: 0 };
   }

@@ -12,7 +12,7 @@ test('synthetic sets: 2 inputs; classes default 3, xor 2, regression 1 output; n
   assert.deepEqual(describeDataset({ name: 'synthetic/spirals' }), { task: 'classification', inputSize: 2, outputSize: 3, trainSize: 1000, testSize: 0 });
   assert.deepEqual(describeDataset({ name: 'synthetic/blobs', classes: 5, n: 200 }), { task: 'classification', inputSize: 2, outputSize: 5, trainSize: 200, testSize: 0 });
   assert.deepEqual(describeDataset({ name: 'synthetic/xor' }), { task: 'classification', inputSize: 2, outputSize: 2, trainSize: 1000, testSize: 0 });
-  assert.deepEqual(describeDataset({ name: 'synthetic/regression' }), { task: 'regression', inputSize: 2, outputSize: 1, trainSize: 1000, testSize: 0 });
+  assert.deepEqual(describeDataset({ name: 'synthetic/regression' }), { task: 'regression', inputSize: 1, outputSize: 1, trainSize: 1000, testSize: 0 });
 });
 
 test('inline: sizes come from the arrays', () => {
