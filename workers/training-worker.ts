@@ -69,6 +69,9 @@ export class TrainingWorker {
     const { config } = opts;
     const connection = createRedis(config.redisUrl, { connectionName: 'trainyard-worker' });
     const subscriber = createRedis(config.redisUrl, { connectionName: 'trainyard-worker-cancel' });
+    for (const redis of [connection, subscriber]) {
+      redis.on('error', (err) => opts.logger.warn({ err: err.message }, 'Redis connection error'));
+    }
     const self: { w?: TrainingWorker } = {};
     const unsubscribe = await subscribeCancels(subscriber, config.queuePrefix, (jobId) => self.w?.abort(jobId, 'cancel'));
     const w = new TrainingWorker(opts, connection, subscriber, unsubscribe);

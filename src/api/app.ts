@@ -8,6 +8,7 @@ import { installOpenApi } from './openapi.js';
 import { installPrometheus } from './prometheus.js';
 import { healthRoutes } from './routes/health.js';
 import { jobsRoutes } from './routes/jobs.js';
+import { metricsRoutes } from './routes/metrics.js';
 
 export type { AppOptions };
 
@@ -26,6 +27,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { prisma, redis });
   await app.register(jobsRoutes, { prefix: '/v1', prisma, queue, redis, config });
+  await app.register(metricsRoutes, { prefix: '/v1', prisma });
 
   await app.ready();
   return app;
