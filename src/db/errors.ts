@@ -87,8 +87,14 @@ function howToStart(service: Service): string {
         `\`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no\``;
 }
 
+/** The most specific reason: the driver's own message rather than a wrapper's multi-line one. */
 function firstMessage(err: unknown): string {
-  for (const e of related(err)) if (typeof e.message === 'string' && e.message !== '') return e.message;
+  const all = [...related(err)];
+  for (const e of all) if (typeof e.originalMessage === 'string' && e.originalMessage !== '') return e.originalMessage;
+  for (const e of all.reverse()) {
+    const line = typeof e.message === 'string' ? e.message.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) : undefined;
+    if (line) return line;
+  }
   return String(err);
 }
 
