@@ -19,7 +19,7 @@ const args = [
   src,
   '--outFile', path.join(outDir, 'gemm.wasm'),
   '--enable', 'simd,threads',
-  '--importMemory', '--sharedMemory',
+  '--importMemory', '--sharedMemory', '--noExportMemory',
   '--initialMemory', String(HEAP_BASE / PAGE + 16),
   '--maximumMemory', String(MAX_PAGES),
   '--runtime', 'stub',

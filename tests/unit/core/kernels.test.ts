@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
 import { Heap } from '../../../src/core/memory.js';
 import { createKernels, createWasmKernels, jsKernels, wasmKernelsAvailable } from '../../../src/core/kernels/index.js';
 import type { Kernels } from '../../../src/core/kernels/types.js';
@@ -104,6 +105,53 @@ test('two wasm kernel instances on different heap regions of one memory do not c
   k1.gemmNT(M, N, K, A1, B1, C1, null, false);
   assertClose(C1, want1, K, 'instance 1 again');
   assertClose(C2, want2, K, 'instance 2 untouched');
+});
+
+// Each worker builds kernels on its own Heap region of the shared memory, then runs
+// gemmNT many times on its own operands at the same time as the other worker.
+const WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+(async () => {
+  const { Heap } = await import(workerData.memoryUrl);
+  const { createWasmKernels } = await import(workerData.kernelsUrl);
+  const { memory, start, end, M, N, K } = workerData;
+  const heap = new Heap(memory, start, end);
+  const k = createWasmKernels(heap);
+  const A = heap.alloc(M * K), B = heap.alloc(N * K), C = heap.alloc(M * N);
+  for (let i = 0; i < A.length; i++) A[i] = Math.sin(i + start);
+  for (let i = 0; i < B.length; i++) B[i] = Math.cos(i * 3 + start);
+  const ready = new Int32Array(memory.buffer, workerData.ready, 1);
+  Atomics.add(ready, 0, 1);
+  while (Atomics.load(ready, 0) < 2); // start together
+  k.gemmNT(M, N, K, A, B, C, null, false);
+  const first = C.slice();
+  let unstable = 0;
+  for (let r = 0; r < 300; r++) {
+    k.gemmNT(M, N, K, A, B, C, null, false);
+    for (let i = 0; i < C.length; i++) if (C[i] !== first[i]) { unstable++; break; }
+  }
+  parentPort.postMessage({ a: A.byteOffset, b: B.byteOffset, c: C.byteOffset, unstable });
+})();
+`;
+
+test('wasm kernels in two worker threads on one shared memory run concurrently without clobbering', { skip: !available }, async () => {
+  const main = new Heap();
+  const [M, N, K] = [37, 45, 600];
+  const ready = main.alloc(1).byteOffset;
+  const regions = [main.reserve(4 << 20), main.reserve(4 << 20)];
+  const memoryUrl = new URL('../../../src/core/memory.js', import.meta.url).href;
+  const kernelsUrl = new URL('../../../src/core/kernels/wasm.js', import.meta.url).href;
+  const results = await Promise.all(regions.map(([start, end]) => new Promise<{ a: number; b: number; c: number; unstable: number }>((resolve, reject) => {
+    const w = new Worker(WORKER, { eval: true, workerData: { memory: main.memory, ready, start, end, M, N, K, memoryUrl, kernelsUrl } });
+    w.once('message', (m) => { resolve(m); void w.terminate(); });
+    w.once('error', reject);
+  })));
+  for (const { a, b, c, unstable } of results) {
+    assert.equal(unstable, 0, 'a repeated product changed while the other thread ran');
+    const want = new Float32Array(M * N);
+    jsKernels.gemmNT(M, N, K, main.view(a, M * K), main.view(b, N * K), want, null, false);
+    assertClose(main.view(c, M * N), want, K, 'worker result');
+  }
 });
 
 test('wasm kernels reject operands outside the shared memory', { skip: !available }, () => {

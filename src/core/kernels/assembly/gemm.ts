@@ -4,14 +4,15 @@
 //
 // Scheme (GotoBLAS in miniature):
 //   for each block of at most KC_MAX steps of k
-//     for each panel of NR = 8 columns of C: pack B's panel into scratch as (kc, 8),
-//                                            zero-padded, so every form reads it alike
-//       for each 4 rows of C: a 4×8 register tile, 8 f32x4 accumulators, updated by
-//                             c[i,:] += splat(A[i,k]) · panel[k,:]
-// A is read in place: rows of A are contiguous in k for NT and NN; for TN, A(K,M)
-// keeps the tile's 4 values of one k contiguous. Packing costs O(N·K) per call
-// against O(M·N·K) of arithmetic. Per-instance scratch (given by the caller) holds
-// the packed panel and one edge tile, so threads never share it.
+//     for each block of at most MC rows of C: pack A's block as 4-row tiles (kc, 4)
+//       for each panel of NR = 8 columns: pack B's panel as (kc, 8), zero-padded
+//         for each 4 rows: a 4×8 register tile, 8 f32x4 accumulators, updated by
+//                          c[i,:] += splat(A[i,k]) · panel[k,:]
+// Packing is where the three forms differ (NT transposes B's panel, NT and NN
+// transpose A's tiles, TN copies them); the micro-kernel is one and the same, so the
+// transposed products run exactly as fast as the plain one. Packing costs
+// O((M + N)·K) per call against O(M·N·K) of arithmetic. Per-instance scratch (given
+// by the caller) holds the packed blocks and one edge tile, so threads never share it.
 //
 // The module keeps no static data and no shadow stack: it writes only to C and to
 // [scratch, scratch + SCRATCH_BYTES).
