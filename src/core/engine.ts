@@ -1,13 +1,16 @@
-// Where forward and backward run. LocalEngine runs the whole minibatch on the calling
-// thread; ThreadEngine (pool.ts) splits it across worker_threads. Both leave the
-// batch-mean gradient in `grads` and add the batch's loss sum and correct count to
-// `stats`, so the trainer cannot tell them apart.
-import type { Split } from '../data/types.js';
-import type { Kernels } from './kernels/types.js';
+// Where a training step runs. LocalEngine runs it on the calling thread; the engine of
+// pool.ts splits the minibatch across worker_threads and the update across parameter
+// ranges. Both leave the same parameters behind (up to summation order), add the
+// batch's loss sum and correct count to `stats`, and report per-layer sums in
+// `layerStats`, so the trainer cannot tell them apart.
+import type { Dataset, Split } from '../data/types.js';
+import { createKernels } from './kernels/index.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { Heap } from './memory.js';
 import { Replica, type ParamPlan } from './model.js';
-import type { LossName, ModelSpec } from './types.js';
+import type { Optimizer } from './optimizers/index.js';
+import { updateRange, weightRanges, type UpdateContext } from './update.js';
+import type { TrainSpec } from './types.js';
 
 export interface Engine {
   readonly params: Float32Array;
@@ -15,45 +18,66 @@ export interface Engine {
   /** a replica on the calling thread (evaluation, prediction) */
   readonly replica: Replica;
   readonly threads: number;
-  /** Gradient of the mean loss over rows order[start, start+rows) of split into grads. */
-  computeGradients(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, step: number,
-    stats: Float64Array): void;
+  /** per trainable layer l: [3l] Σg² (data gradient), [3l+1] Σ(Δw)², [3l+2] Σw² before the step (the last two when sampled) */
+  readonly layerStats: Float64Array;
+  /**
+   * One optimizer step on rows order[start, start+rows) of split: gradient of the batch-mean
+   * loss, L1/L2, optimizer update. `t` is the 1-based global step.
+   */
+  step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,
+    sampleRatio: boolean, stats: Float64Array): void;
   close(): Promise<void>;
 }
 
-export interface EngineOptions {
+export interface EngineInit {
   plan: ParamPlan;
-  model: ModelSpec;
-  loss: LossName;
-  task: 'classification' | 'regression';
-  batchSize: number;
+  spec: TrainSpec;
+  data: Dataset;
   heap: Heap;
-  kernels: Kernels;
+  optimizer: Optimizer;
+  /** the optimizer's state buffers in allocation order (threads rebuild the optimizer over them) */
+  optimizerBuffers: Float32Array[];
 }
+
+export type EngineFactory = (o: EngineInit) => Engine | Promise<Engine>;
+
+/** Runs everything on the calling thread. */
+export const localEngine: EngineFactory = (o) => new LocalEngine(o);
 
 export class LocalEngine implements Engine {
   readonly params: Float32Array;
   readonly grads: Float32Array;
   readonly replica: Replica;
   readonly threads = 1;
+  readonly layerStats: Float64Array;
   private readonly ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };
+  private readonly update: UpdateContext;
 
-  constructor(o: EngineOptions) {
-    this.params = o.heap.alloc(o.plan.size);
-    this.grads = o.heap.alloc(o.plan.size);
-    this.replica = new Replica(o.plan, o.model, o.loss, o.task, this.params, this.grads, o.heap, o.batchSize, o.kernels);
+  constructor(o: EngineInit) {
+    const { plan, heap, spec } = o;
+    this.params = heap.alloc(plan.size);
+    this.grads = heap.alloc(plan.size);
+    this.replica = new Replica(plan, spec.model, spec.loss, o.data.task, this.params, this.grads, heap,
+      spec.training.batchSize, createKernels(heap));
+    const weights = weightRanges(plan);
+    this.layerStats = new Float64Array(3 * weights.length);
+    this.update = {
+      params: this.params, grads: this.grads, others: [], snapshot: heap.alloc(plan.size), optimizer: o.optimizer,
+      l1: spec.regularization?.l1 ?? 0, l2: spec.regularization?.l2 ?? 0, weights,
+    };
   }
 
-  computeGradients(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, step: number,
-    stats: Float64Array): void {
+  step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,
+    sampleRatio: boolean, stats: Float64Array): void {
     const r = this.replica, ctx = this.ctx;
-    ctx.dropout = 'train'; ctx.seed = seed; ctx.key = step; ctx.rowOffset = 0;
+    ctx.dropout = 'train'; ctx.seed = seed; ctx.key = t; ctx.rowOffset = 0;
     r.load(split, order, start, rows);
     r.stats[0] = 0; r.stats[1] = 0;
     r.forward(rows, ctx);
     r.accumulateLoss(rows);
     r.backward(rows, rows, ctx);
     stats[0] += r.stats[0]; stats[1] += r.stats[1];
+    updateRange(this.update, 0, this.params.length, t, sampleRatio, this.layerStats);
   }
 
   async close(): Promise<void> { /* nothing to release */ }

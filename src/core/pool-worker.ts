@@ -1,12 +1,14 @@
-// A pool thread: attaches to a run's shared memory, then serves gradient requests
-// signalled through the control array until told to detach (see pool.ts).
+// A pool thread: attaches to a run's shared memory, then serves steps signalled
+// through the control array until told to detach (see pool.ts).
 import { parentPort } from 'node:worker_threads';
 import type { Split } from '../data/types.js';
 import { createKernels } from './kernels/index.js';
 import type { ForwardContext } from './layers/layer.js';
 import { Heap } from './memory.js';
 import { Replica } from './model.js';
-import { CMD, CTRL, type AttachMessage } from './pool.js';
+import { createOptimizer } from './optimizers/index.js';
+import { CMD, CTRL, barrier, type AttachMessage } from './pool.js';
+import { shardRange, updateRange, weightRanges } from './update.js';
 
 parentPort!.on('message', (m: AttachMessage) => {
   if (m.type !== 'attach') return;
@@ -19,42 +21,56 @@ parentPort!.on('message', (m: AttachMessage) => {
 
 function serve(m: AttachMessage): void {
   const heap = new Heap(m.memory, m.region[0], m.region[1]);
-  const buf = m.memory.buffer;
-  const params = new Float32Array(buf, m.paramsOffset, m.plan.size);
-  const grads = heap.alloc(m.plan.size);
-  const replica = new Replica(m.plan, m.model, m.loss, m.task, params, grads, heap, m.shardRows, createKernels(heap));
-  const ctrl = new Int32Array(buf, m.ctrlOffset, 16);
-  const stats = new Float64Array(buf, m.statsOffset, (m.shard + 1) * 2);
+  const buf = m.memory.buffer, P = m.plan.size, o = m.offsets;
+  const f32 = (off: number, n: number) => new Float32Array(buf, off, n);
+  const params = f32(o.params, P);
+  const allGrads = o.grads.map((g) => f32(g, P));
+  const grads = allGrads[m.shard];
+  const replica = new Replica(m.plan, m.model, m.loss, m.task, params, grads, heap, m.maxShardRows, createKernels(heap));
+  let nextState = 0;
+  const optimizer = createOptimizer(m.optimizer, P, (n) => f32(m.optimizerOffsets[nextState++], n));
+  const weights = weightRanges(m.plan);
+  const update = {
+    params, grads: allGrads[0], others: allGrads.slice(1), snapshot: f32(o.snapshot, P), optimizer, weights,
+    l1: m.regularization.l1 ?? 0, l2: m.regularization.l2 ?? 0,
+  };
+  const [from, to] = shardRange(P, m.shard, m.threads);
+  const ctrl = new Int32Array(buf, o.ctrl, 16);
+  const stats = new Float64Array(buf, o.stats, m.threads * 2);
+  const L3 = 3 * weights.length;
+  const partial = new Float64Array(buf, o.partials + m.shard * L3 * 8, L3);
   const t = m.train;
   const split: Split = {
     n: t.n,
-    x: new Float32Array(buf, t.xOffset, t.n * m.plan.inputSize),
-    labels: t.labelsOffset >= 0 ? new Int32Array(buf, t.labelsOffset, t.n) : undefined,
-    targets: t.targetsOffset >= 0 ? new Float32Array(buf, t.targetsOffset, t.n * m.plan.outputSize) : undefined,
+    x: f32(t.x, t.n * m.plan.inputSize),
+    labels: t.labels >= 0 ? new Int32Array(buf, t.labels, t.n) : undefined,
+    targets: t.targets >= 0 ? f32(t.targets, t.n * m.plan.outputSize) : undefined,
   };
-  const idx = new Int32Array(buf, m.idxOffset, m.shardRows * (m.shard + 1));
+  const idx = new Int32Array(buf, o.idx, m.maxShardRows * m.threads);
   const ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };
-  let seq = Atomics.load(ctrl, CTRL.seq);
-  parentPort!.postMessage({ type: 'attached', gradsOffset: grads.byteOffset });
+  let seq = Atomics.load(ctrl, CTRL.seq), generation = 0;
+  parentPort!.postMessage({ type: 'attached' });
 
   for (;;) {
     Atomics.wait(ctrl, CTRL.seq, seq);
     seq = Atomics.load(ctrl, CTRL.seq);
     if (ctrl[CTRL.cmd] === CMD.detach) { Atomics.add(ctrl, CTRL.done, 1); Atomics.notify(ctrl, CTRL.done); return; }
-    const rows = ctrl[CTRL.rows], shardRows = ctrl[CTRL.batch];
-    const from = m.shard * shardRows, mine = Math.max(0, Math.min(shardRows, rows - from));
+    const rows = ctrl[CTRL.rows], shardRows = ctrl[CTRL.shardRows], step = ctrl[CTRL.step];
+    const first = m.shard * shardRows, mine = Math.max(0, Math.min(shardRows, rows - first));
     stats[2 * m.shard] = 0; stats[2 * m.shard + 1] = 0;
     if (mine === 0) {
       grads.fill(0);
     } else {
-      ctx.seed = ctrl[CTRL.seed]; ctx.key = ctrl[CTRL.step]; ctx.rowOffset = from;
-      replica.load(split, idx, from, mine);
+      ctx.seed = ctrl[CTRL.seed]; ctx.key = step; ctx.rowOffset = first;
+      replica.load(split, idx, first, mine);
       replica.stats[0] = 0; replica.stats[1] = 0;
       replica.forward(mine, ctx);
       replica.accumulateLoss(mine);
       replica.backward(mine, rows, ctx);
       stats[2 * m.shard] = replica.stats[0]; stats[2 * m.shard + 1] = replica.stats[1];
     }
+    barrier(ctrl, m.threads, ++generation);
+    updateRange(update, from, to, step, ctrl[CTRL.sample] === 1, partial);
     Atomics.add(ctrl, CTRL.done, 1);
     Atomics.notify(ctrl, CTRL.done);
   }

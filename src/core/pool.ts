@@ -1,28 +1,30 @@
 // Data parallelism over worker_threads. The calling thread plus (threads − 1) pool
-// threads each take a contiguous shard of every minibatch, run forward and backward on
-// their own Replica over the *shared* parameters, and write their own gradient buffer;
-// the caller then sums the buffers in a fixed order (deterministic for a given thread
-// count). Everything lives in one shared WebAssembly.Memory, so nothing is copied per
-// step: a step is signalled with Atomics on a small control array.
+// threads each take a contiguous shard of every minibatch and run forward and backward
+// on their own Replica over the *shared* parameters, into their own gradient buffer.
+// After a barrier, each thread reduces, regularizes and applies the optimizer on its
+// own slice of the flat parameter buffer (update.ts). Everything lives in one shared
+// WebAssembly.Memory, so nothing is copied per step; steps are signalled with Atomics
+// on a small control array.
 //
 // Threads are started once per process and reused across jobs (ThreadPool); a job
 // attaches them with `threadEngine(pool)`.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { Split } from '../data/types.js';
-import type { Engine } from './engine.js';
+import type { Engine, EngineFactory } from './engine.js';
 import type { ForwardContext } from './layers/layer.js';
 import { createKernels } from './kernels/index.js';
 import type { Heap } from './memory.js';
 import { Replica, type ParamPlan } from './model.js';
-import type { EngineFactory } from './trainer.js';
-import type { LossName, ModelSpec } from './types.js';
+import type { Optimizer } from './optimizers/index.js';
+import { shardRange, updateRange, weightRanges, type UpdateContext } from './update.js';
+import type { LossName, ModelSpec, OptimizerSpec, RegularizationSpec } from './types.js';
 
 // control array layout (Int32)
-export const CTRL = { seq: 0, done: 1, cmd: 2, start: 3, rows: 4, step: 5, seed: 6, batch: 7 } as const;
-export const CMD = { grad: 1, detach: 2 } as const;
+export const CTRL = { seq: 0, done: 1, cmd: 2, rows: 3, step: 4, seed: 5, shardRows: 6, sample: 7, arrive: 8 } as const;
+export const CMD = { step: 1, detach: 2 } as const;
 
-/** What a pool thread needs to rebuild its replica over the shared memory. */
+/** What a pool thread needs to rebuild its replica and optimizer over the shared memory. */
 export interface AttachMessage {
   type: 'attach';
   memory: WebAssembly.Memory;
@@ -30,14 +32,15 @@ export interface AttachMessage {
   plan: ParamPlan;
   model: ModelSpec;
   loss: LossName;
+  optimizer: OptimizerSpec;
+  optimizerOffsets: number[];
+  regularization: RegularizationSpec;
   task: 'classification' | 'regression';
-  shardRows: number;
+  threads: number;
   shard: number;
-  paramsOffset: number;
-  ctrlOffset: number;
-  statsOffset: number;
-  idxOffset: number;
-  train: { n: number; xOffset: number; labelsOffset: number; targetsOffset: number };
+  maxShardRows: number;
+  offsets: { params: number; grads: number[]; snapshot: number; ctrl: number; stats: number; partials: number; idx: number };
+  train: { n: number; x: number; labels: number; targets: number };
 }
 
 export class ThreadPool {
@@ -71,123 +74,160 @@ export class ThreadPool {
   }
 }
 
+function int32(heap: Heap, n: number): Int32Array {
+  const f = heap.alloc(n);
+  return new Int32Array(f.buffer, f.byteOffset, n);
+}
+
+function float64(heap: Heap, n: number): Float64Array {
+  const f = heap.alloc(2 * n);
+  return new Float64Array(f.buffer, f.byteOffset, n);
+}
+
 function shareSplit(heap: Heap, s: Split): { split: Split; offsets: AttachMessage['train'] } {
   const x = heap.alloc(s.x.length); x.set(s.x);
   let labels: Int32Array | undefined, targets: Float32Array | undefined;
-  if (s.labels) { const f = heap.alloc(s.n); labels = new Int32Array(f.buffer, f.byteOffset, s.n); labels.set(s.labels); }
+  if (s.labels) { labels = int32(heap, s.n); labels.set(s.labels); }
   if (s.targets) { targets = heap.alloc(s.targets.length); targets.set(s.targets); }
   return {
     split: { n: s.n, x, labels, targets },
-    offsets: { n: s.n, xOffset: x.byteOffset, labelsOffset: labels?.byteOffset ?? -1, targetsOffset: targets?.byteOffset ?? -1 },
+    offsets: { n: s.n, x: x.byteOffset, labels: labels?.byteOffset ?? -1, targets: targets?.byteOffset ?? -1 },
   };
 }
 
-/** An EngineFactory that splits each minibatch over min(spec threads, pool size) threads. */
+/** Barrier over T threads; `generation` counts completed barriers of this thread. */
+export function barrier(ctrl: Int32Array, threads: number, generation: number): void {
+  const target = generation * threads;
+  if (Atomics.add(ctrl, CTRL.arrive, 1) + 1 === target) { Atomics.notify(ctrl, CTRL.arrive); return; }
+  for (;;) {
+    const v = Atomics.load(ctrl, CTRL.arrive);
+    if (v >= target) return;
+    Atomics.wait(ctrl, CTRL.arrive, v);
+  }
+}
+
+/** An EngineFactory that splits each step over min(spec threads, pool size, batch) threads. */
 export function threadEngine(pool: ThreadPool): EngineFactory {
-  return async ({ plan, spec, data, heap }) => {
+  return async ({ plan, spec, data, heap, optimizer, optimizerBuffers }) => {
     const threads = Math.max(1, Math.min(spec.training.threads ?? 1, pool.maxThreads, spec.training.batchSize));
     const batch = spec.training.batchSize;
-    const shardRows = Math.ceil(batch / threads);
+    const maxShardRows = Math.ceil(batch / threads);
     const params = heap.alloc(plan.size);
     const grads = heap.alloc(plan.size);
-    const replica = new Replica(plan, spec.model, spec.loss, data.task, params, grads, heap, shardRows, createKernels(heap));
-    if (threads === 1) return new ThreadEngine(params, grads, replica, data.train, [], null, null, null, pool, plan.size);
-    const ctrlF = heap.alloc(16);
-    const ctrl = new Int32Array(ctrlF.buffer, ctrlF.byteOffset, 16);
-    const statsF = heap.alloc(threads * 4);
-    const stats = new Float64Array(statsF.buffer, statsF.byteOffset, threads * 2);
-    const idxF = heap.alloc(batch);
-    const idx = new Int32Array(idxF.buffer, idxF.byteOffset, batch);
-    const shared = shareSplit(heap, data.train);
+    const replica = new Replica(plan, spec.model, spec.loss, data.task, params, grads, heap, maxShardRows, createKernels(heap));
+    const snapshot = heap.alloc(plan.size);
+    const L = weightRanges(plan).length;
+    const ctrl = int32(heap, 16);
+    const stats = float64(heap, threads * 2);
+    const partials = float64(heap, threads * 3 * L);
+    const idx = int32(heap, batch);
+    const shared = threads > 1 ? shareSplit(heap, data.train) : null;
+    const others: Float32Array[] = [];
+    for (let k = 1; k < threads; k++) others.push(heap.alloc(plan.size));
+    const engine = new ThreadEngine(params, grads, replica, shared?.split ?? null, {
+      params, grads, others, snapshot, optimizer, weights: weightRanges(plan),
+      l1: spec.regularization?.l1 ?? 0, l2: spec.regularization?.l2 ?? 0,
+    }, ctrl, stats, partials, idx, pool, threads, L);
+    if (threads === 1) return engine;
+
     const workers = pool.acquire(threads - 1);
-    // each thread's replica, gradients and kernel scratch: activations of shardRows rows plus slack
-    const widest = Math.max(plan.inputSize, ...plan.widths) * 4;
-    const regionBytes = plan.size * 4 * 2 + shardRows * widest * 6 * spec.model.layers.length + 8 * 1024 * 1024;
+    // each thread's replica (activations, gradients of maxShardRows rows) and kernel scratch
+    const widest = Math.max(plan.inputSize, ...plan.widths, ...spec.model.layers.map((l) => (l.type === 'maxout' ? l.units * l.pieces : 0)));
+    const regionBytes = maxShardRows * widest * 4 * 6 * (spec.model.layers.length + 1) + 4 * 1024 * 1024;
     try {
-      const gradOffsets = await Promise.all(workers.map((w, k) => new Promise<number>((resolve, reject) => {
-        const region = heap.reserve(regionBytes);
+      await Promise.all(workers.map((w, k) => new Promise<void>((resolve, reject) => {
         const msg: AttachMessage = {
-          type: 'attach', memory: heap.memory, region, plan, model: spec.model, loss: spec.loss, task: data.task,
-          shardRows, shard: k + 1, paramsOffset: params.byteOffset, ctrlOffset: ctrl.byteOffset, statsOffset: stats.byteOffset,
-          idxOffset: idx.byteOffset, train: shared.offsets,
+          type: 'attach', memory: heap.memory, region: heap.reserve(regionBytes), plan, model: spec.model, loss: spec.loss,
+          optimizer: spec.optimizer, optimizerOffsets: optimizerBuffers.map((b) => b.byteOffset), regularization: spec.regularization ?? {},
+          task: data.task, threads, shard: k + 1, maxShardRows,
+          offsets: {
+            params: params.byteOffset, grads: [grads, ...others].map((g) => g.byteOffset), snapshot: snapshot.byteOffset,
+            ctrl: ctrl.byteOffset, stats: stats.byteOffset, partials: partials.byteOffset, idx: idx.byteOffset,
+          },
+          train: shared!.offsets,
         };
-        const onMsg = (m: { type: string; gradsOffset?: number; error?: string }) => {
+        const onMsg = (m: { type: string; error?: string }) => {
           w.off('error', onErr);
-          if (m.type === 'attached') resolve(m.gradsOffset!); else reject(new Error(m.error));
+          if (m.type === 'attached') resolve(); else reject(new Error(m.error));
         };
         const onErr = (e: Error) => { w.off('message', onMsg); reject(e); };
         w.once('message', onMsg);
         w.once('error', onErr);
         w.postMessage(msg);
       })));
-      const threadGrads = gradOffsets.map((o) => heap.view(o, plan.size));
-      return new ThreadEngine(params, grads, replica, shared.split, threadGrads, ctrl, stats, idx, pool, plan.size);
     } catch (err) {
       pool.release();
       throw err;
     }
+    return engine;
   };
 }
 
 class ThreadEngine implements Engine {
-  readonly threads: number;
+  readonly layerStats: Float64Array;
   private readonly ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };
   private done = 0;
+  private generation = 0;
+  private readonly partial0: Float64Array;
 
   constructor(readonly params: Float32Array, readonly grads: Float32Array, readonly replica: Replica,
-    private readonly train: Split, private readonly threadGrads: Float32Array[], private readonly ctrl: Int32Array | null,
-    private readonly stats: Float64Array | null, private readonly idx: Int32Array | null, private readonly pool: ThreadPool,
-    private readonly size: number) {
-    this.threads = threadGrads.length + 1;
+    private readonly train: Split | null, private readonly update: UpdateContext, private readonly ctrl: Int32Array,
+    private readonly stats: Float64Array, private readonly partials: Float64Array, private readonly idx: Int32Array,
+    private readonly pool: ThreadPool, readonly threads: number, private readonly layers: number) {
+    this.layerStats = new Float64Array(3 * layers);
+    this.partial0 = partials.subarray(0, 3 * layers);
   }
 
-  computeGradients(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, step: number,
-    stats: Float64Array): void {
-    const T = this.threads;
+  step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,
+    sampleRatio: boolean, stats: Float64Array): void {
+    const T = this.threads, ctrl = this.ctrl;
     const shardRows = Math.ceil(rows / T);
-    const r = this.replica, ctx = this.ctx;
     if (T > 1) {
-      const ctrl = this.ctrl!, idx = this.idx!;
-      for (let i = 0; i < rows; i++) idx[i] = order ? order[start + i] : start + i;
-      ctrl[CTRL.cmd] = CMD.grad; ctrl[CTRL.rows] = rows; ctrl[CTRL.step] = step; ctrl[CTRL.seed] = seed; ctrl[CTRL.batch] = shardRows;
+      for (let i = 0; i < rows; i++) this.idx[i] = order ? order[start + i] : start + i;
+      ctrl[CTRL.cmd] = CMD.step; ctrl[CTRL.rows] = rows; ctrl[CTRL.step] = t; ctrl[CTRL.seed] = seed;
+      ctrl[CTRL.shardRows] = shardRows; ctrl[CTRL.sample] = sampleRatio ? 1 : 0;
       Atomics.add(ctrl, CTRL.seq, 1);
       Atomics.notify(ctrl, CTRL.seq);
     }
     // shard 0 on this thread
+    const r = this.replica, ctx = this.ctx;
     const rows0 = Math.min(shardRows, rows);
-    ctx.dropout = 'train'; ctx.seed = seed; ctx.key = step; ctx.rowOffset = 0;
-    r.load(T > 1 ? this.train : split, order, start, rows0);
+    ctx.dropout = 'train'; ctx.seed = seed; ctx.key = t; ctx.rowOffset = 0;
+    if (T > 1) r.load(this.train!, this.idx, 0, rows0); else r.load(split, order, start, rows0);
     r.stats[0] = 0; r.stats[1] = 0;
     r.forward(rows0, ctx);
     r.accumulateLoss(rows0);
     r.backward(rows0, rows, ctx);
     stats[0] += r.stats[0]; stats[1] += r.stats[1];
-    if (T === 1) return;
-    const ctrl = this.ctrl!;
+    if (T > 1) barrier(ctrl, T, ++this.generation);
+    const [from, to] = shardRange(this.params.length, 0, T);
+    updateRange(this.update, from, to, t, sampleRatio, this.partial0);
+    if (T === 1) { this.layerStats.set(this.partial0); return; }
+
     const target = (this.done += T - 1);
     for (;;) {
       const v = Atomics.load(ctrl, CTRL.done);
       if (v >= target) break;
       Atomics.wait(ctrl, CTRL.done, v);
     }
-    // fixed reduction order: shard 0 + shard 1 + … (a thread with no rows wrote zeros)
-    const g = this.grads, n = this.size;
-    for (let k = 0; k < this.threadGrads.length; k++) {
-      const gk = this.threadGrads[k];
-      for (let i = 0; i < n; i++) g[i] += gk[i];
-      stats[0] += this.stats![2 * (k + 1)]; stats[1] += this.stats![2 * (k + 1) + 1];
+    const n = 3 * this.layers;
+    this.layerStats.set(this.partial0);
+    for (let k = 1; k < T; k++) {
+      stats[0] += this.stats[2 * k]; stats[1] += this.stats[2 * k + 1];
+      for (let i = 0; i < n; i++) this.layerStats[i] += this.partials[k * n + i];
     }
   }
 
   async close(): Promise<void> {
-    if (this.threads > 1) {
-      const ctrl = this.ctrl!;
-      ctrl[CTRL.cmd] = CMD.detach;
-      Atomics.add(ctrl, CTRL.seq, 1);
-      Atomics.notify(ctrl, CTRL.seq);
-      const target = this.done + this.threads - 1;
-      while (Atomics.load(ctrl, CTRL.done) < target) await new Promise((r) => setTimeout(r, 1));
-    }
+    if (this.threads === 1) return;
+    const ctrl = this.ctrl;
+    ctrl[CTRL.cmd] = CMD.detach;
+    Atomics.add(ctrl, CTRL.seq, 1);
+    Atomics.notify(ctrl, CTRL.seq);
+    const target = this.done + this.threads - 1;
+    while (Atomics.load(ctrl, CTRL.done) < target) await new Promise((r) => setTimeout(r, 1));
     this.pool.release();
   }
 }
+
+export type { Optimizer };

@@ -7,25 +7,17 @@ import type { Dataset, Split } from '../data/types.js';
 import { decodeResume, encodeResume, encodeWeights, loadWeightsInto } from './checkpoint.js';
 import { diagnose, type EpochRecord } from './diagnosis.js';
 import { EarlyStopping, resolveEarlyStopping } from './early-stopping.js';
-import { LocalEngine, type Engine } from './engine.js';
+import { localEngine, type EngineFactory } from './engine.js';
 import { DivergenceError } from './errors.js';
 import { evaluateSplit, type InferenceOptions } from './evaluate.js';
-import { createKernels } from './kernels/index.js';
 import { Heap } from './memory.js';
-import { initParams, planParams, type ParamPlan } from './model.js';
+import { initParams, planParams } from './model.js';
 import { createOptimizer, type Optimizer } from './optimizers/index.js';
-import { applyRegularization } from './regularization.js';
 import { Stream, permute } from './rng.js';
 import type { EpochEnd, TrainOptions, TrainResult } from './train-types.js';
-import type { EarlyStoppingDecision, MetricPoint, TrainSpec } from './types.js';
+import type { EarlyStoppingDecision, MetricPoint } from './types.js';
 
-/** Builds the engine for a run: a LocalEngine, or a thread pool's engine (pool.ts). */
-export type EngineFactory = (o: { plan: ParamPlan; spec: TrainSpec; data: Dataset; heap: Heap }) => Engine | Promise<Engine>;
-
-export const localEngine: EngineFactory = ({ plan, spec, data, heap }) => new LocalEngine({
-  plan, model: spec.model, loss: spec.loss, task: data.task, batchSize: spec.training.batchSize, heap,
-  kernels: createKernels(heap),
-});
+export type { EngineFactory };
 
 /** Yield to the event loop at least this often (ms) so timers, lock renewals and cancel messages get through. */
 const YIELD_EVERY_MS = 50;
@@ -37,7 +29,13 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
   const batchLossEvery = t.batchLossEvery ?? 10;
   const plan = planParams(spec.model, data.inputSize);
   const heap = new Heap();
-  const engine = await (opts.engine ?? localEngine)({ plan, spec, data, heap });
+  const optimizerBuffers: Float32Array[] = [];
+  const optimizer: Optimizer = createOptimizer(spec.optimizer, plan.size, (n) => {
+    const b = heap.alloc(n);
+    optimizerBuffers.push(b);
+    return b;
+  });
+  const engine = await (opts.engine ?? localEngine)({ plan, spec, data, heap, optimizer, optimizerBuffers });
   try {
     return await run();
   } finally {
@@ -45,10 +43,7 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
   }
 
   async function run(): Promise<TrainResult> {
-    const { params, grads } = engine;
-    const optimizer: Optimizer = createOptimizer(spec.optimizer, plan.size, (n) => heap.alloc(n));
-    const l1 = spec.regularization?.l1 ?? 0, l2 = spec.regularization?.l2 ?? 0;
-    const weightRanges = plan.entries.filter((e) => e.kind === 'weight');
+    const { params, layerStats } = engine;
     const trainable = plan.weightOf.map((e, i) => (e ? i : -1)).filter((i) => i >= 0);
     const es = spec.earlyStopping ? resolveEarlyStopping(spec.earlyStopping) : null;
     let stopper = es ? new EarlyStopping(es) : null;
@@ -80,7 +75,6 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
     const batches = Math.ceil(train.n / t.batchSize);
     const order = new Int32Array(train.n);
     const stats = new Float64Array(2);
-    const snapshot = new Float32Array(plan.size); // weights before a step, for update_ratio
     const gradNormSum = new Float64Array(plan.weightOf.length);
     const updRatioSum = new Float64Array(plan.weightOf.length);
     const samplesPerSecond = { value: 0 };
@@ -109,27 +103,18 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
         const start = b * t.batchSize, rows = Math.min(t.batchSize, train.n - start);
         step++;
         stats[0] = 0; stats[1] = 0;
-        engine.computeGradients(train, order, start, rows, seed, step, stats);
+        // update_ratio ‖Δw‖/‖w‖ is sampled every batchLossEvery steps: it needs a copy of the weights
+        const sampleRatio = step % batchLossEvery === 0 || b === batches - 1;
+        engine.step(train, order, start, rows, seed, step, sampleRatio, stats);
         const batchLoss = stats[0] / rows;
         if (!Number.isFinite(batchLoss)) throw divergence(epoch, step, b + 1, batchLoss, lastMetrics);
         lossSum += stats[0]; correct += stats[1]; seen += rows;
-
-        for (const i of trainable) {
-          const e = plan.weightOf[i]!;
-          gradNormSum[i] += norm(grads, e.offset, e.length);
+        for (let l = 0; l < trainable.length; l++) {
+          const i = trainable[l];
+          gradNormSum[i] += Math.sqrt(layerStats[3 * l]);
+          if (sampleRatio) updRatioSum[i] += Math.sqrt(layerStats[3 * l + 1]) / (Math.sqrt(layerStats[3 * l + 2]) || 1);
         }
-        for (const e of weightRanges) applyRegularization(params, grads, e.offset, e.offset + e.length, l1, l2);
-        // update_ratio ‖Δw‖/‖w‖ is sampled every batchLossEvery steps: it needs a copy of the weights
-        const sampleRatio = step % batchLossEvery === 0 || b === batches - 1;
-        if (sampleRatio) snapshot.set(params.subarray(0, plan.size));
-        optimizer.step(params, grads, step, 0, plan.size);
-        if (sampleRatio) {
-          ratioSteps++;
-          for (const i of trainable) {
-            const e = plan.weightOf[i]!;
-            updRatioSum[i] += diffNorm(params, snapshot, e.offset, e.length) / (norm(snapshot, e.offset, e.length) || 1);
-          }
-        }
+        if (sampleRatio) ratioSteps++;
         if (step % batchLossEvery === 0) points.push({ name: 'batch_loss', step, epoch, value: batchLoss });
 
         samplesThisRun += rows;
@@ -255,10 +240,5 @@ function norm(a: Float32Array, off: number, n: number): number {
   return Math.sqrt(s);
 }
 
-function diffNorm(a: Float32Array, b: Float32Array, off: number, n: number): number {
-  let s = 0;
-  for (let i = off; i < off + n; i++) { const d = a[i] - b[i]; s += d * d; }
-  return Math.sqrt(s);
-}
 
 export type { Split };

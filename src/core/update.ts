@@ -1,0 +1,60 @@
+// The parameter update over one range [from, to) of the flat buffers, run by every
+// thread on its own slice after the gradients are computed:
+//   1. reduce   g = g₀ + g₁ + … (fixed order: deterministic for a given thread count)
+//   2. measure  Σg² per layer (before regularization: the data gradient, for grad_norm)
+//   3. regularize g += λ2·w + λ1·sign(w) on weights
+//   4. step     the optimizer on [from, to)
+//   5. measure  Σ(Δw)² and Σw² per layer when update_ratio is sampled
+// Per-layer sums go to `partial` (3 per trainable layer: gradSq, updSq, wSq); the
+// caller adds the threads' partials and takes square roots.
+import type { ParamPlan } from './model.js';
+import type { Optimizer } from './optimizers/index.js';
+import { applyRegularization } from './regularization.js';
+
+export interface UpdateContext {
+  params: Float32Array;
+  /** the reduced gradient, also thread 0's own gradient buffer */
+  grads: Float32Array;
+  /** gradient buffers of threads 1… to add into grads */
+  others: Float32Array[];
+  snapshot: Float32Array;
+  optimizer: Optimizer;
+  l1: number;
+  l2: number;
+  /** weight tensors, in trainable-layer order: [offset, length] */
+  weights: Array<[number, number]>;
+}
+
+export function weightRanges(plan: ParamPlan): Array<[number, number]> {
+  return plan.weightOf.filter((e) => e !== undefined).map((e) => [e!.offset, e!.offset + e!.length]);
+}
+
+/** [from, to) of thread k of T over n parameters, 16-float aligned. */
+export function shardRange(n: number, k: number, T: number): [number, number] {
+  const per = Math.ceil(n / T / 16) * 16;
+  return [Math.min(n, k * per), Math.min(n, (k + 1) * per)];
+}
+
+export function updateRange(u: UpdateContext, from: number, to: number, step: number, sampleRatio: boolean,
+  partial: Float64Array): void {
+  const { params: p, grads: g, others, snapshot: s } = u;
+  for (const o of others) for (let i = from; i < to; i++) g[i] += o[i];
+  partial.fill(0);
+  for (let l = 0; l < u.weights.length; l++) {
+    const a = Math.max(from, u.weights[l][0]), b = Math.min(to, u.weights[l][1]);
+    if (a >= b) continue;
+    let gs = 0;
+    for (let i = a; i < b; i++) gs += g[i] * g[i];
+    partial[3 * l] = gs;
+    applyRegularization(p, g, a, b, u.l1, u.l2);
+    if (sampleRatio) for (let i = a; i < b; i++) s[i] = p[i];
+  }
+  u.optimizer.step(p, g, step, from, to);
+  if (!sampleRatio) return;
+  for (let l = 0; l < u.weights.length; l++) {
+    const a = Math.max(from, u.weights[l][0]), b = Math.min(to, u.weights[l][1]);
+    let ds = 0, ws = 0;
+    for (let i = a; i < b; i++) { const d = p[i] - s[i]; ds += d * d; ws += s[i] * s[i]; }
+    partial[3 * l + 1] = ds; partial[3 * l + 2] = ws;
+  }
+}
