@@ -128,11 +128,13 @@ export class Replica {
   /** Copy rows order[start .. start+rows) of `split` (or start.. when order is null) into X and labels/targets. */
   load(split: Split, order: Int32Array | null, start: number, rows: number): void {
     const d = this.plan.inputSize, c = this.plan.outputSize;
+    const X = this.X, x = split.x;
+    // plain copies: subarray() would allocate a view per row
     for (let r = 0; r < rows; r++) {
       const s = order ? order[start + r] : start + r;
-      this.X.set(split.x.subarray(s * d, s * d + d), r * d);
+      for (let j = 0, a = s * d, b = r * d; j < d; j++) X[b + j] = x[a + j];
       if (this.labels) this.labels[r] = split.labels![s];
-      else this.targets!.set(split.targets!.subarray(s * c, s * c + c), r * c);
+      else for (let j = 0, T = split.targets!, a = s * c, b = r * c; j < c; j++) this.targets![b + j] = T[a + j];
     }
   }
 

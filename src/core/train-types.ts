@@ -22,7 +22,7 @@ export interface TrainOptions {
 export interface TrainHooks {
   /** awaited before the next epoch starts: persist here (one round trip per epoch) */
   onEpochEnd?(e: EpochEnd): Promise<void> | void;
-  /** after every optimizer step; cheap to receive, throttle on your side */
+  /** after every optimizer step; cheap to receive, throttle on your side. The object is reused: copy what you keep. */
   onProgress?(p: TrainProgress): void;
 }
 

@@ -14,7 +14,7 @@ import { Heap } from './memory.js';
 import { initParams, planParams } from './model.js';
 import { createOptimizer, type Optimizer } from './optimizers/index.js';
 import { Stream, permute } from './rng.js';
-import type { EpochEnd, TrainOptions, TrainResult } from './train-types.js';
+import type { EpochEnd, TrainOptions, TrainProgress, TrainResult } from './train-types.js';
 import type { EarlyStoppingDecision, MetricPoint } from './types.js';
 
 export type { EngineFactory };
@@ -78,6 +78,8 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
     const gradNormSum = new Float64Array(plan.weightOf.length);
     const updRatioSum = new Float64Array(plan.weightOf.length);
     const samplesPerSecond = { value: 0 };
+    // one object, updated in place: onProgress must copy what it keeps
+    const progress: TrainProgress = { epoch: 0, epochs: t.epochs, step: 0, batch: 0, batchesPerEpoch: batches, samplesPerSecond: 0, etaSeconds: 0 };
     let lastDecision: EarlyStoppingDecision | null = null;
     let status: TrainResult['status'] = 'completed';
     let lastMetrics: Record<string, number> = history.at(-1)?.metrics ?? {};
@@ -123,10 +125,10 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
           const elapsed = (now - runStart) / 1000;
           samplesPerSecond.value = samplesThisRun / Math.max(elapsed, 1e-9);
           const remaining = (t.epochs - epoch) * train.n + (train.n - seen);
-          opts.hooks?.onProgress?.({
-            epoch, epochs: t.epochs, step, batch: b + 1, batchesPerEpoch: batches,
-            samplesPerSecond: samplesPerSecond.value, etaSeconds: remaining / Math.max(samplesPerSecond.value, 1e-9),
-          });
+          progress.epoch = epoch; progress.step = step; progress.batch = b + 1;
+          progress.samplesPerSecond = samplesPerSecond.value;
+          progress.etaSeconds = remaining / Math.max(samplesPerSecond.value, 1e-9);
+          opts.hooks?.onProgress?.(progress);
         }
         if (now - lastYield > YIELD_EVERY_MS) { await new Promise<void>((r) => setImmediate(r)); lastYield = performance.now(); }
       }
