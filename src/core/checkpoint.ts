@@ -10,6 +10,7 @@ import { IncompatibleWeightsError, ResumeError } from './errors.js';
 import type { ParamPlan } from './model.js';
 import type { EarlyStoppingState } from './early-stopping.js';
 import type { EpochRecord } from './diagnosis.js';
+import type { MetricPoint } from './types.js';
 
 export const RESUME_FORMAT = 'trainyard-resume/1';
 
@@ -60,6 +61,21 @@ export function loadWeightsInto(plan: ParamPlan, params: Float32Array, bytes: Ui
   if (problems.length) throw new IncompatibleWeightsError('the weights do not fit the model', problems);
 }
 
+/** Where a run stopped inside an epoch (cancel, shutdown): enough to finish that epoch exactly. */
+export interface PartialEpoch {
+  /** batches of the epoch already done */
+  batch: number;
+  lossSum: number;
+  correct: number;
+  seen: number;
+  ratioSteps: number;
+  gradNormSum: number[];
+  updRatioSum: number[];
+  /** batch_loss points of the epoch so far */
+  points: MetricPoint[];
+  seconds: number;
+}
+
 export interface ResumeState {
   specHash: string;
   epoch: number;
@@ -68,6 +84,8 @@ export interface ResumeState {
   history: EpochRecord[];
   best: { epoch: number; metrics: Record<string, number> } | null;
   hasBestWeights: boolean;
+  /** set when the checkpoint was taken inside epoch `epoch + 1` */
+  partial?: PartialEpoch | null;
 }
 
 export function encodeResume(plan: ParamPlan, params: Float32Array, optimizerState: Record<string, Float32Array>,

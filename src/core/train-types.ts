@@ -67,6 +67,6 @@ export interface TrainResult {
   diagnosis: Diagnosis;
   /** final weights as safetensors (after restoreBest), loadable by PyTorch */
   weights: Uint8Array;
-  /** resume checkpoint at the point training stopped (also for cancelled runs) */
+  /** resume checkpoint at the exact point training stopped: a cancelled run resumes mid-epoch, at the next batch */
   checkpoint: Uint8Array;
 }

@@ -4,7 +4,7 @@
 // regularization, the optimizer sweep and the per-layer statistics run here over the
 // flat parameter buffer.
 import type { Dataset, Split } from '../data/types.js';
-import { decodeResume, encodeResume, encodeWeights, loadWeightsInto } from './checkpoint.js';
+import { decodeResume, encodeResume, encodeWeights, loadWeightsInto, type PartialEpoch, type ResumeState } from './checkpoint.js';
 import { diagnose, type EpochRecord } from './diagnosis.js';
 import { EarlyStopping, resolveEarlyStopping } from './early-stopping.js';
 import { localEngine, type EngineFactory } from './engine.js';
@@ -61,9 +61,11 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
     const evalOut = heap.alloc(t.batchSize * plan.outputSize);
 
     let epoch0 = 0, step = 0;
+    let partial: PartialEpoch | null = null;
     if (opts.resumeFrom) {
       const s = decodeResume(plan, opts.resumeFrom, opts.specHash, params, optimizer.state, bestParams);
       epoch0 = s.epoch; step = s.step; best = s.best; haveBestParams = s.hasBestWeights;
+      partial = s.partial ?? null;
       history.push(...s.history);
       if (stopper && s.earlyStopping) stopper = EarlyStopping.fromJSON(es!, s.earlyStopping);
     } else {
@@ -86,22 +88,36 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
     const runStart = performance.now();
     let samplesThisRun = 0;
 
-    const resumeState = (epoch: number) => ({
+    const resumeState = (epoch: number, inEpoch: PartialEpoch | null = null): ResumeState => ({
       specHash: opts.specHash ?? '', epoch, step, earlyStopping: stopper?.toJSON() ?? null, history, best,
-      hasBestWeights: haveBestParams,
+      hasBestWeights: haveBestParams, partial: inEpoch,
     });
 
     for (let epoch = epoch0 + 1; epoch <= t.epochs; epoch++) {
       if (t.shuffle ?? true) permute(order, train.n, seed, Stream.shuffle, epoch);
       else for (let i = 0; i < train.n; i++) order[i] = i;
-      const epochStart = performance.now();
-      let lossSum = 0, correct = 0, seen = 0, lastYield = epochStart;
-      const points: MetricPoint[] = [];
+      let epochStart = performance.now();
+      let lossSum = 0, correct = 0, seen = 0, lastYield = epochStart, ratioSteps = 0, b0 = 0;
+      let points: MetricPoint[] = [];
       gradNormSum.fill(0); updRatioSum.fill(0);
-      let ratioSteps = 0;
+      if (partial) {
+        // resuming inside this epoch: same shuffle (keyed by epoch), continue at the next batch
+        ({ lossSum, correct, seen, ratioSteps, points } = partial);
+        b0 = partial.batch;
+        gradNormSum.set(partial.gradNormSum); updRatioSum.set(partial.updRatioSum);
+        epochStart -= partial.seconds * 1000;
+        partial = null;
+      }
 
-      for (let b = 0; b < batches; b++) {
-        if (opts.signal?.aborted) { status = 'cancelled'; break; }
+      for (let b = b0; b < batches; b++) {
+        if (opts.signal?.aborted) {
+          status = 'cancelled';
+          const inEpoch: PartialEpoch = {
+            batch: b, lossSum, correct, seen, ratioSteps, points, seconds: (performance.now() - epochStart) / 1000,
+            gradNormSum: Array.from(gradNormSum), updRatioSum: Array.from(updRatioSum),
+          };
+          return finish(epoch - 1, encodeResume(plan, params, optimizer.state, haveBestParams ? bestParams : null, resumeState(epoch - 1, inEpoch)));
+        }
         const start = b * t.batchSize, rows = Math.min(t.batchSize, train.n - start);
         step++;
         stats[0] = 0; stats[1] = 0;
@@ -131,9 +147,6 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
           opts.hooks?.onProgress?.(progress);
         }
         if (now - lastYield > YIELD_EVERY_MS) { await new Promise<void>((r) => setImmediate(r)); lastYield = performance.now(); }
-      }
-      if (status === 'cancelled') {
-        return finish(epoch - 1, encodeResume(plan, params, optimizer.state, haveBestParams ? bestParams : null, resumeState(epoch - 1)));
       }
 
       const epochSeconds = (performance.now() - epochStart) / 1000;

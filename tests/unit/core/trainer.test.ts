@@ -77,6 +77,22 @@ test('cancelling stops between batches and still returns a resume checkpoint', a
   assert.ok(r.checkpoint.length > 0);
 });
 
+test('a run cancelled mid-epoch resumes at the next batch and ends exactly like an uninterrupted one', async () => {
+  const ends: EpochEnd[] = [];
+  const full = await train({ spec: spec(), data, specHash: 'h', hooks: { onEpochEnd: (e) => { ends.push(e); } } });
+  const ac = new AbortController();
+  let batches = 0;
+  const cut = await train({ spec: spec(), data, specHash: 'h', signal: ac.signal, hooks: { onProgress: () => { if (++batches === 22) ac.abort(); } } });
+  assert.equal(cut.status, 'cancelled');
+  assert.equal(cut.epochs, 1); // 15 batches per epoch: stopped 7 batches into epoch 2
+  const resumedEnds: EpochEnd[] = [];
+  const resumed = await train({ spec: spec(), data, specHash: 'h', resumeFrom: cut.checkpoint, hooks: { onEpochEnd: (e) => { resumedEnds.push(e); } } });
+  assert.deepEqual(resumedEnds.map((e) => e.epoch), [2, 3, 4]);
+  assert.equal(resumedEnds[0].metrics.train_loss, ends[1].metrics.train_loss);
+  assert.equal(resumedEnds[0].metrics['grad_norm/0'], ends[1].metrics['grad_norm/0']);
+  assert.deepEqual(weightsOf(resumed.weights), weightsOf(full.weights));
+});
+
 test('early stopping stops, says why, and restores the best weights', async () => {
   const ends: EpochEnd[] = [];
   const r = await train({
