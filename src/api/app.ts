@@ -9,6 +9,10 @@ import { installPrometheus } from './prometheus.js';
 import { healthRoutes } from './routes/health.js';
 import { jobsRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { checkpointsRoutes } from './routes/checkpoints.js';
+import { predictRoutes } from './routes/predict.js';
+import { eventsRoutes } from './routes/events.js';
+import { earlyStoppingRoutes } from './routes/early-stopping.js';
 
 export type { AppOptions };
 
@@ -28,6 +32,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { prisma, redis });
   await app.register(jobsRoutes, { prefix: '/v1', prisma, queue, redis, config });
   await app.register(metricsRoutes, { prefix: '/v1', prisma });
+  await app.register(checkpointsRoutes, { prefix: '/v1', prisma });
+  await app.register(predictRoutes, { prefix: '/v1', prisma });
+  await app.register(eventsRoutes, { prefix: '/v1', prisma });
+  await app.register(earlyStoppingRoutes, { prefix: '/v1', prisma });
 
   await app.ready();
   return app;

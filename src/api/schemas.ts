@@ -48,3 +48,102 @@ export const JobListSchema = Type.Object({
   items: Type.Array(JobSchema),
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as `cursor` for the next page; null on the last page' }),
 });
+
+/** A number, or NaN / ±Infinity (not JSON numbers) as the strings "NaN", "Infinity", "-Infinity". */
+export const JsonNumberSchema = Type.Union([Type.Number(), Type.Enum(['NaN', 'Infinity', '-Infinity'])], {
+  description: 'a number; NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity"',
+});
+
+export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+
+export function jsonNumber(v: number): JsonNumber {
+  if (Number.isFinite(v)) return v;
+  return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+}
+
+export const CheckpointSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    kind: Type.Enum(['epoch', 'final', 'upload'], {
+      description: 'epoch: written at the end of an epoch (with optimizer state for resuming); final: the weights the job ended with; upload: POST /v1/checkpoints',
+    }),
+    epoch: Type.Union([Type.Integer(), Type.Null()]),
+    step: Type.Union([Type.Integer(), Type.Null()], { description: 'global optimizer step' }),
+    metrics: Type.Union([Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()])), Type.Null()], {
+      description: "that epoch's metrics (null for a non-finite value)",
+    }),
+    size: Type.Integer({ description: 'bytes' }),
+    sha256: Type.String({ description: 'hex SHA-256 of the file; also its ETag' }),
+    best: Type.Boolean({
+      description: 'the best checkpoint of the job: the newest epoch checkpoint that was the best so far by the early-stopping monitor (else train_loss) when written',
+    }),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Checkpoint' },
+);
+
+export const CheckpointListSchema = Type.Object({
+  items: Type.Array(CheckpointSchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as `cursor` for the next page; null on the last page' }),
+});
+
+export const TensorInfoSchema = Type.Object({
+  name: Type.String({ description: 'e.g. layers.0.weight' }),
+  shape: Type.Array(Type.Integer()),
+  dtype: Type.String({ description: 'safetensors dtype, e.g. F32' }),
+});
+
+export const UploadedCheckpointSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid', description: 'use as initialWeights.checkpointId' }),
+    kind: Type.Literal('upload'),
+    size: Type.Integer({ description: 'bytes' }),
+    sha256: Type.String(),
+    tensors: Type.Array(TensorInfoSchema),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'UploadedCheckpoint' },
+);
+
+export const EarlyStoppingDecisionSchema = Type.Object(
+  {
+    epoch: Type.Integer(),
+    monitor: Type.String({ description: 'val_loss, val_accuracy, train_loss or train_accuracy' }),
+    value: JsonNumberSchema,
+    best: JsonNumberSchema,
+    bestEpoch: Type.Integer(),
+    wait: Type.Integer({ description: 'epochs since the last improvement' }),
+    decision: Type.Enum(['improved', 'continue', 'stop']),
+    reason: Type.String({ description: 'the decision in a sentence' }),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'EarlyStoppingDecision' },
+);
+
+export const EarlyStoppingListSchema = Type.Object({ items: Type.Array(EarlyStoppingDecisionSchema) });
+
+export const MAX_PREDICT_ROWS = 10_000;
+
+export const PredictRequestSchema = Type.Object(
+  {
+    inputs: Type.Array(Type.Array(Type.Number()), {
+      minItems: 1,
+      maxItems: MAX_PREDICT_ROWS,
+      description: `rows of input features, each as wide as the model's input (e.g. 784 for MNIST); 1 to ${MAX_PREDICT_ROWS} rows`,
+    }),
+    weights: Type.Optional(Type.Enum(['best', 'final'], {
+      description: "final (default): the weights the job ended with (while it runs: its newest checkpoint); best: the job's best checkpoint",
+    })),
+  },
+  { title: 'PredictRequest' },
+);
+
+export const PredictResponseSchema = Type.Object(
+  {
+    outputs: Type.Array(Type.Array(Type.Number()), { description: 'one row per input: class probabilities for a softmax output, else the output values' }),
+    predictions: Type.Optional(Type.Array(Type.Integer(), { description: 'arg-max class per input (classifiers only)' })),
+    checkpointId: Type.String({ format: 'uuid', description: 'the checkpoint whose weights were used' }),
+    epoch: Type.Union([Type.Integer(), Type.Null()], { description: "that checkpoint's epoch" }),
+  },
+  { title: 'Prediction' },
+);

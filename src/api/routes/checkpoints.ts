@@ -1,0 +1,226 @@
+// GET /v1/jobs/:id/checkpoints, GET /v1/checkpoints/:id (download), POST /v1/checkpoints (upload).
+// Checkpoints are safetensors files in PyTorch's nn.Linear layout (DESIGN.md).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { FastifySchemaCompiler } from 'fastify';
+import Type, { type TSchema } from 'typebox';
+import { decodeSafetensors, type DecodedTensor } from '../../core/safetensors.js';
+import {
+  checkpointBytes, findCheckpointMeta, listCheckpoints, storeUpload, type CheckpointMeta,
+} from '../../db/repositories/checkpoint-reads.js';
+import { jobHeadline } from '../../db/repositories/event-reads.js';
+import { InvalidCursorError } from '../../db/repositories/jobs.js';
+import { ApiError, type ErrorDetail } from '../errors.js';
+import { CheckpointListSchema, ErrorSchema, UploadedCheckpointSchema } from '../schemas.js';
+import type { AppOptions } from '../app-context.js';
+
+export interface CheckpointsRoutesOptions extends Pick<AppOptions, 'prisma'> {
+  /** largest upload accepted, in bytes (default UPLOAD_LIMIT_DEFAULT) */
+  uploadLimit?: number;
+}
+
+export const UPLOAD_LIMIT_DEFAULT = 256 * 1024 * 1024;
+
+const OCTET_STREAM = 'application/octet-stream';
+const LAYER_TENSOR = /^layers\.(\d+)\.(weight|bias|alpha)$/;
+const MAX_LISTED = 20;
+
+const JobParams = Type.Object({ id: Type.String({ description: 'job id (uuid)' }) });
+const CheckpointParams = Type.Object({ id: Type.String({ description: 'checkpoint id (uuid)' }) });
+const Binary = Type.String({ format: 'binary' });
+
+/** The raw upload is checked by validateUpload (decodeSafetensors); the schema is there for OpenAPI. */
+const rawBodyValidator: FastifySchemaCompiler<TSchema> = (route) =>
+  route.httpPart === 'body' ? (value: unknown) => ({ value }) : TypeBoxValidatorCompiler(route);
+
+function jobNotFound(id: string): ApiError {
+  return new ApiError(404, 'NOT_FOUND', `no job with id ${id}`);
+}
+
+function checkpointView(c: CheckpointMeta, bestId: string | null) {
+  return {
+    id: c.id,
+    kind: c.kind,
+    epoch: c.epoch,
+    step: c.step,
+    metrics: (c.metrics ?? null) as Record<string, number | null> | null,
+    size: c.size,
+    sha256: c.sha256,
+    best: c.id === bestId,
+    createdAt: c.createdAt.toISOString(),
+  };
+}
+
+/** A header-safe file name: `<job name>-epoch<N>.safetensors`, or `<id>.safetensors` for an upload. */
+function fileName(c: CheckpointMeta & { jobName: string | null }): string {
+  if (c.jobName === null || c.epoch === null) return `${c.id}.safetensors`;
+  const name = c.jobName.replace(/[^A-Za-z0-9._-]+/g, '_') || 'checkpoint';
+  return `${name}-epoch${c.epoch}${c.kind === 'final' ? '-final' : ''}.safetensors`;
+}
+
+interface TensorInfo { name: string; shape: number[]; dtype: string }
+
+/**
+ * Every reason an upload cannot serve as initialWeights, each pointing into the
+ * safetensors header (e.g. /layers.1.bias). Layer tensors must be F32 or F64 (what
+ * the core loads), weight [out, in] with bias [out], alpha (PReLU) [out]. Other
+ * tensors (a Trainyard resume checkpoint's optimizer.*, best.*) are kept and ignored.
+ */
+function uploadProblems(tensors: Map<string, DecodedTensor>): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const layers = new Map<number, Map<string, DecodedTensor>>();
+  for (const [name, t] of tensors) {
+    const m = LAYER_TENSOR.exec(name);
+    if (!m) continue;
+    const i = Number(m[1]);
+    if (!layers.has(i)) layers.set(i, new Map());
+    layers.get(i)!.set(m[2]!, t);
+    if (t.dtype !== 'F32' && t.dtype !== 'F64') problems.push({ pointer: `/${name}`, message: `has dtype ${t.dtype}; F32 or F64 expected` });
+  }
+  if (layers.size === 0) {
+    problems.push({ pointer: '', message: 'the file has no layers.<i>.weight / layers.<i>.bias tensors (PyTorch nn.Linear layout, <i> = the layer index in spec.model.layers)' });
+    return problems;
+  }
+  for (const [i, parts] of [...layers].sort((a, b) => a[0] - b[0])) {
+    const weight = parts.get('weight'), bias = parts.get('bias'), alpha = parts.get('alpha');
+    const shape = (t: DecodedTensor) => `[${t.shape.join(', ')}]`;
+    if (!weight) problems.push({ pointer: `/layers.${i}.weight`, message: `is missing (layers.${i} has ${[...parts.keys()].join(', ')})` });
+    else if (weight.shape.length !== 2) problems.push({ pointer: `/layers.${i}.weight`, message: `has shape ${shape(weight)}; [out, in] expected` });
+    if (!bias) problems.push({ pointer: `/layers.${i}.bias`, message: `is missing (layers.${i} has ${[...parts.keys()].join(', ')})` });
+    else if (bias.shape.length !== 1) problems.push({ pointer: `/layers.${i}.bias`, message: `has shape ${shape(bias)}; [out] expected` });
+    else if (weight?.shape.length === 2 && bias.shape[0] !== weight.shape[0]) {
+      problems.push({ pointer: `/layers.${i}.bias`, message: `has ${bias.shape[0]} values but layers.${i}.weight has ${weight.shape[0]} rows` });
+    }
+    if (alpha && alpha.shape.length !== 1) problems.push({ pointer: `/layers.${i}.alpha`, message: `has shape ${shape(alpha)}; [units] expected` });
+  }
+  return problems;
+}
+
+function validateUpload(bytes: Uint8Array): TensorInfo[] {
+  let file;
+  try {
+    file = decodeSafetensors(bytes);
+  } catch (err) {
+    throw new ApiError(400, 'INVALID_CHECKPOINT', `the body is not a valid safetensors file: ${(err as Error).message}`, [
+      { pointer: '', message: (err as Error).message },
+    ]);
+  }
+  const problems = uploadProblems(file.tensors);
+  if (problems.length > 0) {
+    const listed = problems.slice(0, MAX_LISTED);
+    if (problems.length > MAX_LISTED) listed.push({ pointer: '', message: `and ${problems.length - MAX_LISTED} more problem(s)` });
+    throw new ApiError(400, 'INVALID_CHECKPOINT', `the safetensors file cannot be used as weights: ${problems.length} problem(s)`, listed);
+  }
+  return [...file.tensors].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype }));
+}
+
+export const checkpointsRoutes: FastifyPluginAsyncTypebox<CheckpointsRoutesOptions> = async (app, { prisma, uploadLimit }) => {
+  const bodyLimit = uploadLimit ?? UPLOAD_LIMIT_DEFAULT;
+  // Encapsulated: only this plugin's routes take raw bytes.
+  app.addContentTypeParser(OCTET_STREAM, { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+
+  app.get(
+    '/jobs/:id/checkpoints',
+    {
+      schema: {
+        summary: "A job's checkpoints (without their bytes)",
+        description: 'Oldest first. `best` marks the one POST /v1/jobs/{id}/predict uses with weights=best. Download one with GET /v1/checkpoints/{id}.',
+        tags: ['checkpoints'],
+        params: JobParams,
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'page size, default 100' })),
+          cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
+        }),
+        response: { 200: CheckpointListSchema, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const { limit = 100, cursor } = request.query;
+      if (!(await jobHeadline(prisma, id))) throw jobNotFound(id);
+      try {
+        const page = await listCheckpoints(prisma, id, { limit, cursor });
+        return { items: page.items.map((c) => checkpointView(c, page.bestId)), nextCursor: page.nextCursor };
+      } catch (err) {
+        if (err instanceof InvalidCursorError) {
+          throw new ApiError(400, 'INVALID_CURSOR', err.message, [{ pointer: '/cursor', message: err.message }]);
+        }
+        throw err;
+      }
+    },
+  );
+
+  app.get(
+    '/checkpoints/:id',
+    {
+      schema: {
+        summary: 'Download a checkpoint (.safetensors)',
+        description:
+          'The file as stored: loads into PyTorch with safetensors.torch.load_file (layers.<i>.weight [out, in], layers.<i>.bias). ' +
+          'ETag is its SHA-256; If-None-Match with it answers 304.',
+        tags: ['checkpoints'],
+        params: CheckpointParams,
+        response: {
+          200: { description: 'the safetensors file', content: { [OCTET_STREAM]: { schema: Binary } } },
+          304: { description: 'not modified (If-None-Match matched the ETag)', type: 'null' },
+          404: ErrorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const meta = await findCheckpointMeta(prisma, id);
+      if (!meta) throw new ApiError(404, 'NOT_FOUND', `no checkpoint with id ${id}`);
+      const etag = `"${meta.sha256}"`;
+      reply.header('etag', etag).header('cache-control', 'private, max-age=0, must-revalidate');
+      const match = request.headers['if-none-match'];
+      if (match !== undefined && match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+        return reply.status(304).send(null);
+      }
+      const bytes = await checkpointBytes(prisma, id);
+      if (!bytes) throw new ApiError(404, 'NOT_FOUND', `no checkpoint with id ${id}`); // pruned meanwhile
+      return reply
+        .type(OCTET_STREAM)
+        .header('content-disposition', `attachment; filename="${fileName(meta)}"`)
+        .header('content-length', bytes.byteLength)
+        // a Buffer bypasses serialization; the schema's types only know strings
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as string);
+    },
+  );
+
+  app.post(
+    '/checkpoints',
+    {
+      bodyLimit,
+      validatorCompiler: rawBodyValidator,
+      schema: {
+        summary: 'Upload a .safetensors file (for initialWeights)',
+        description:
+          `The raw file as the body (Content-Type: ${OCTET_STREAM}, at most ${bodyLimit} bytes), with layers.<i>.weight [out, in] and ` +
+          'layers.<i>.bias [out] tensors (F32 or F64; PReLU slopes layers.<i>.alpha), <i> being the layer index in spec.model.layers. ' +
+          'Answers its id: submit a job with "initialWeights": { "checkpointId": id } to train from these weights ' +
+          '(shapes are checked against the job\'s model when it starts).',
+        tags: ['checkpoints'],
+        body: { content: { [OCTET_STREAM]: { schema: Binary } } },
+        response: { 201: UploadedCheckpointSchema, 400: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const bytes = request.body as unknown;
+      if (!Buffer.isBuffer(bytes)) {
+        throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the file as the raw body with Content-Type: ${OCTET_STREAM}`);
+      }
+      const tensors = validateUpload(bytes);
+      const row = await storeUpload(prisma, bytes);
+      reply.header('location', `/v1/checkpoints/${row.id}`);
+      return reply.status(201).send({
+        id: row.id,
+        kind: 'upload' as const,
+        size: row.size,
+        sha256: row.sha256,
+        tensors,
+        createdAt: row.createdAt.toISOString(),
+      });
+    },
+  );
+};

@@ -1,0 +1,68 @@
+// What the API reads of a job's history: its events (for the SSE stream) and its
+// early-stopping decisions. The worker writes both (training-records.ts).
+import type { PrismaClient } from '../client.js';
+import { isUuid } from './prisma-errors.js';
+
+/** Event types after which nothing more happens to a job. */
+export const TERMINAL_EVENT_TYPES = ['succeeded', 'failed', 'cancelled'] as const;
+
+export function isTerminalEvent(type: string): boolean {
+  return (TERMINAL_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+export interface JobEventRow {
+  id: bigint;
+  type: string;
+  attempt: number;
+  message: string;
+  data: unknown;
+  createdAt: Date;
+}
+
+/** The job's name and status, or null when there is no such job (cheap: no spec). */
+export async function jobHeadline(prisma: PrismaClient, id: string): Promise<{ name: string; status: string } | null> {
+  if (!isUuid(id)) return null;
+  return prisma.job.findUnique({ where: { id }, select: { name: true, status: true } });
+}
+
+/** Events of a job with id > after, oldest first, at most `limit`. */
+export async function eventsAfter(prisma: PrismaClient, jobId: string, after: bigint, limit = 500): Promise<JobEventRow[]> {
+  return prisma.jobEvent.findMany({
+    where: { jobId, id: { gt: after } },
+    orderBy: { id: 'asc' },
+    take: limit,
+    select: { id: true, type: true, attempt: true, message: true, data: true, createdAt: true },
+  });
+}
+
+/** Id of the job's terminal event, or null while it has none. */
+export async function terminalEventId(prisma: PrismaClient, jobId: string): Promise<bigint | null> {
+  const row = await prisma.jobEvent.findFirst({
+    where: { jobId, type: { in: [...TERMINAL_EVENT_TYPES] } },
+    orderBy: { id: 'desc' },
+    select: { id: true },
+  });
+  return row?.id ?? null;
+}
+
+export interface DecisionRow {
+  epoch: number;
+  monitor: string;
+  value: number;
+  best: number;
+  bestEpoch: number;
+  wait: number;
+  decision: string;
+  reason: string;
+  createdAt: Date;
+}
+
+export async function earlyStoppingDecisions(prisma: PrismaClient, jobId: string): Promise<DecisionRow[]> {
+  return prisma.earlyStoppingDecision.findMany({
+    where: { jobId },
+    orderBy: { epoch: 'asc' },
+    select: {
+      epoch: true, monitor: true, value: true, best: true, bestEpoch: true, wait: true, decision: true, reason: true, createdAt: true,
+    },
+  });
+}
