@@ -29,8 +29,8 @@ const MaxPoints = Type.Integer({
   description:
     'at most this many points per series. A longer series is reduced in Postgres (M4): its step range is cut into ' +
     'floor(maxPoints/4) buckets, each keeping its first, last, minimum and maximum point, so the first and last ' +
-    'point and every spike survive. NaN and ±Infinity never count as a minimum or maximum; a bucket holding one keeps ' +
-    'its first non-finite point as well (the series is then reduced to floor(maxPoints/5) buckets if that is needed to stay within maxPoints).',
+    'point and every spike survive. NaN never counts as a minimum or maximum (±Infinity do); a bucket holding NaN keeps ' +
+    'its first NaN point as well (the series is then reduced to floor(maxPoints/5) buckets if that is needed to stay within maxPoints).',
 });
 
 const Value = Type.Union([Type.Number(), Type.Enum(['NaN', 'Infinity', '-Infinity'])], {
@@ -194,7 +194,8 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma'>
         return reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="${id}-metrics.csv"`)
-          .send(csvStream(csvChunks(prisma, { jobId: id, names, range })));
+          // A stream bypasses serialization; the schema's types only know strings.
+          .send(csvStream(csvChunks(prisma, { jobId: id, names, range })) as unknown as string);
       }
 
       const page = await readPage(prisma, { jobId: id, names, range, after, limit: q.limit ?? PAGE_LIMIT_DEFAULT });
