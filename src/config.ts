@@ -25,6 +25,16 @@ export interface Config {
   logLevel: LogLevel;
   /** QUEUE_PREFIX: BullMQ key prefix, so tests and deployments can share one Redis. */
   queuePrefix: string;
+  /**
+   * WORKER_LOCK_MS, WORKER_STALLED_INTERVAL_MS, WORKER_MAX_STALLED_COUNT: how fast a
+   * crashed worker's job is taken over, and how often a job may lose its worker
+   * before it fails. Present only when set; src/queue/worker-settings.ts holds the
+   * defaults (WORKER_DEFAULTS: 60 s lock renewed every 30 s, stall check every 30 s,
+   * 2 stalls tolerated).
+   */
+  workerLockMs?: number;
+  workerStalledIntervalMs?: number;
+  workerMaxStalledCount?: number;
 }
 
 export interface ConfigProblem {
@@ -130,6 +140,17 @@ export function loadConfig(env: Env = process.env): Config {
     fail('QUEUE_PREFIX', queuePrefix, 'may contain only letters, digits, "_", "." and "-"');
   }
 
+  const optionalInteger = (name: string, min: number, max: number): number | undefined =>
+    read(name, '') === '' ? undefined : integer(name, String(min), min, max);
+  const workerLockMs = optionalInteger('WORKER_LOCK_MS', 500, 3_600_000);
+  const workerStalledIntervalMs = optionalInteger('WORKER_STALLED_INTERVAL_MS', 100, 3_600_000);
+  const workerMaxStalledCount = optionalInteger('WORKER_MAX_STALLED_COUNT', 0, 100);
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host, databaseUrl, redisUrl, workerConcurrency, trainerThreads, dataDir, logLevel, queuePrefix };
+  return {
+    port, host, databaseUrl, redisUrl, workerConcurrency, trainerThreads, dataDir, logLevel, queuePrefix,
+    ...(workerLockMs !== undefined && { workerLockMs }),
+    ...(workerStalledIntervalMs !== undefined && { workerStalledIntervalMs }),
+    ...(workerMaxStalledCount !== undefined && { workerMaxStalledCount }),
+  };
 }

@@ -3,26 +3,38 @@
 // process entry) and by the integration tests (in-process).
 //
 // Shutdown: close() aborts every running job with reason 'shutdown'. The core stops
-// between two batches; the job goes back to 'queued' (event 'requeued') and is moved
-// to BullMQ's delayed set for 1 s with DelayedError, which does not count as a failed
-// attempt. The next worker resumes it from its latest epoch checkpoint.
+// between two batches and hands back a checkpoint of that exact point, stored as the
+// job's 'resume' checkpoint; the job goes back to 'queued' (event 'requeued') and is
+// moved to BullMQ's delayed set for 1 s with DelayedError, which does not count as a
+// failed attempt. The next worker resumes it at the next batch.
+//
+// Crash: a worker that dies stops renewing its BullMQ lock; another worker's stall
+// check puts the job back in the queue (onStalled: 'queued' in Postgres too), and the
+// next attempt resumes from the latest checkpoint by step, replaying what was lost.
+// Replayed epochs overwrite their metric points (training-records.ts), and the
+// result is bit-identical to an uninterrupted run. After maxStalledCount + 1 deaths
+// BullMQ fails the job (onFailed writes a reason a person understands).
+//
+// Threads: one ThreadPool (TRAINER_THREADS − 1 threads) per concurrent job slot, so
+// jobs never share a pool; a job uses min(spec.training.threads, TRAINER_THREADS).
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
+import { ThreadPool, threadEngine } from '../src/core/pool.js';
 import { train } from '../src/core/trainer.js';
 import type { EpochEnd, TrainResult } from '../src/core/train-types.js';
 import { loadDataset } from '../src/data/load.js';
 import type { PrismaClient } from '../src/db/client.js';
 import type { Prisma } from '../src/generated/prisma/client.js';
 import {
-  addEvent, checkpointData, finishCancelled, finishFailed, finishSucceeded, latestCheckpoint, pruneCheckpoints,
-  recordEpoch, requeueJob, startJob, updateProgress,
+  addEvent, checkpointData, describeLastSeen, finishCancelled, finishFailed, finishSucceeded, lastSeen, latestCheckpoint,
+  recordEpoch, requeueJob, requeueStalled, startJob, updateProgress, type CheckpointBlob, type JobFailure, type ResumePoint,
 } from '../src/db/repositories/training-records.js';
 import { jobLogger, type Logger } from '../src/logger.js';
 import { subscribeCancels } from '../src/queue/cancel-channel.js';
 import { createRedis } from '../src/queue/connection.js';
 import { TRAIN_QUEUE, type TrainJobPayload } from '../src/queue/train-queue.js';
-import { TRAIN_WORKER_SETTINGS } from '../src/queue/worker-settings.js';
+import { trainWorkerSettings, type TrainWorkerSettings } from '../src/queue/worker-settings.js';
 import { validateJobSpec, formatProblems } from '../src/spec/index.js';
 import { describeFailure, isPermanent, JobSpecError } from './job-failure.js';
 import { ProgressThrottle, toJobProgress, type JobProgress } from './progress-throttle.js';
@@ -39,11 +51,27 @@ export interface TrainingWorkerOptions {
   requeueDelayMs?: number;
 }
 
-type AbortReason = 'cancel' | 'shutdown';
+/** cancel: the API asked; shutdown: SIGTERM; lock-lost: BullMQ gave the job to another worker */
+type AbortReason = 'cancel' | 'shutdown' | 'lock-lost';
+
+/** This worker lost the job's lock (frozen too long): another worker owns it now, so write nothing more. */
+export class LockLostError extends Error {
+  constructor(jobId: string) {
+    super(`lost the lock on job ${jobId}: another worker has taken it over`);
+    this.name = 'LockLostError';
+  }
+}
+
+/** BullMQ's reason for a job whose worker died more than maxStalledCount times. */
+const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
 
 export class TrainingWorker {
   readonly worker: Worker<TrainJobPayload, void, string>;
+  readonly settings: TrainWorkerSettings;
   private readonly active = new Map<string, AbortController>();
+  /** idle thread pools; at most `concurrency` exist, one per job running at a time */
+  private readonly idlePools: ThreadPool[] = [];
+  private readonly pools: ThreadPool[] = [];
   private closing = false;
 
   private constructor(
@@ -53,14 +81,18 @@ export class TrainingWorker {
     private unsubscribe: () => Promise<void>,
   ) {
     const { config, logger } = opts;
+    this.settings = trainWorkerSettings(config);
     this.worker = new Worker<TrainJobPayload, void, string>(TRAIN_QUEUE, (job, token) => this.process(job, token), {
       connection,
       prefix: config.queuePrefix,
       concurrency: opts.concurrency ?? config.workerConcurrency,
-      ...TRAIN_WORKER_SETTINGS,
+      ...this.settings,
       autorun: false,
     });
     this.worker.on('error', (err) => logger.error({ err }, 'worker error'));
+    this.worker.on('lockRenewalFailed', (jobIds: string[]) => {
+      for (const jobId of jobIds) this.abort(jobId, 'lock-lost');
+    });
     this.worker.on('stalled', (jobId) => void this.onStalled(jobId));
     this.worker.on('failed', (job, err) => void this.onFailed(job, err));
   }
@@ -97,9 +129,18 @@ export class TrainingWorker {
     this.closing = true;
     for (const jobId of this.active.keys()) this.abort(jobId, 'shutdown');
     await this.worker.close();
+    await Promise.all(this.pools.map((p) => p.close()));
     await this.unsubscribe().catch(() => {});
     this.subscriber.disconnect();
     this.connection.disconnect();
+  }
+
+  private takePool(): ThreadPool {
+    const idle = this.idlePools.pop();
+    if (idle) return idle;
+    const pool = new ThreadPool(this.opts.config.trainerThreads - 1);
+    this.pools.push(pool);
+    return pool;
   }
 
   private async process(job: Job<TrainJobPayload, void, string>, token?: string): Promise<void> {
@@ -110,6 +151,7 @@ export class TrainingWorker {
     this.active.set(jobId, controller);
     if (this.closing) controller.abort('shutdown');
     let attempt = 0;
+    let pool: ThreadPool | undefined;
     const progress = new ProgressThrottle(async (p) => {
       await updateProgress(prisma, jobId, p as unknown as Json).catch((err) => log.warn({ err }, 'progress update failed'));
     });
@@ -126,10 +168,13 @@ export class TrainingWorker {
       if (!checked.ok) throw new JobSpecError('INVALID_SPEC', `the stored spec is not valid: ${formatProblems(checked.problems)}`);
       const spec = checked.spec;
 
+      const data = loadDataset(spec.dataset, { dataDir: config.dataDir });
       const resume = await latestCheckpoint(prisma, jobId);
       if (resume) {
-        await addEvent(prisma, jobId, attempt, 'resumed', `resumed from epoch ${resume.epoch}`, { epoch: resume.epoch, step: resume.step });
-        log.info({ attempt, epoch: resume.epoch }, 'resuming');
+        const batchesPerEpoch = Math.ceil(data.train.n / spec.training.batchSize);
+        const { message, data: details } = describeResume(resume, batchesPerEpoch);
+        await addEvent(prisma, jobId, attempt, 'resumed', message, details as Json);
+        log.info({ attempt, ...details }, message);
       } else {
         await addEvent(prisma, jobId, attempt, attempt > 1 ? 'retried' : 'started', attempt > 1 ? `attempt ${attempt} started` : 'started');
         log.info({ attempt }, 'started');
@@ -142,12 +187,13 @@ export class TrainingWorker {
         if (!initialWeights) throw new JobSpecError('CHECKPOINT_NOT_FOUND', `initialWeights.checkpointId ${initialId} does not exist (any more)`);
       }
 
-      const data = loadDataset(spec.dataset, { dataDir: config.dataDir });
       const threads = Math.max(1, Math.min(spec.training.threads, config.trainerThreads));
-      const keep = spec.checkpoints;
+      const retention = { keepLast: spec.checkpoints.keepLast, keepBest: spec.checkpoints.keepBest };
 
+      pool = this.takePool();
       const result = await train({
         spec: { ...spec, training: { ...spec.training, threads } },
+        engine: threadEngine(pool),
         data,
         specHash: row.specHash,
         resumeFrom: resume?.data,
@@ -156,7 +202,8 @@ export class TrainingWorker {
         hooks: {
           onProgress: (p) => progress.report(p),
           onEpochEnd: async (e: EpochEnd) => {
-            const checkpoint = e.checkpointDue
+            // keepBest means the best epoch has a checkpoint even when everyEpochs skips it
+            const checkpoint = e.checkpointDue || (retention.keepBest && e.isBest)
               ? { epoch: e.epoch, step: e.step, isBest: e.isBest, metrics: e.metrics, data: e.checkpoint() }
               : null;
             const current: JobProgress = progress.latest ?? toJobProgress({
@@ -166,9 +213,8 @@ export class TrainingWorker {
             await progress.settle();
             const { cancelRequested } = await recordEpoch(prisma, {
               jobId, attempt, epoch: e.epoch, step: e.step, points: e.points, metrics: e.metrics, decision: e.decision,
-              checkpoint, progress: { ...current, epoch: e.epoch, step: e.step, updatedAt: new Date().toISOString() } as unknown as Json,
+              checkpoint, retention, progress: { ...current, epoch: e.epoch, step: e.step, updatedAt: new Date().toISOString() } as unknown as Json,
             });
-            if (checkpoint) await pruneCheckpoints(prisma, jobId, keep.keepLast, keep.keepBest);
             log.debug({ epoch: e.epoch, metrics: e.metrics }, 'epoch done');
             // the pub/sub message may have gone to no one (sent before we subscribed)
             if (cancelRequested) controller.abort('cancel');
@@ -178,14 +224,22 @@ export class TrainingWorker {
       await progress.settle();
 
       if (result.status === 'cancelled') {
-        if (controller.signal.reason === 'shutdown') {
-          await requeueJob(prisma, jobId, attempt, 'requeued', `worker shut down after epoch ${result.epochs}; another worker resumes it`);
-          log.info({ epochs: result.epochs }, 'requeued on shutdown');
+        const reason = controller.signal.reason as AbortReason;
+        if (reason === 'lock-lost') throw new LockLostError(jobId);
+        // where training stopped, inside epoch result.epochs + 1: the next attempt continues at the next batch
+        const stoppedAt: CheckpointBlob = { epoch: result.epochs, step: result.step, isBest: false, metrics: {}, data: result.checkpoint };
+        const where = `in epoch ${result.epochs + 1} at step ${result.step}`;
+        if (reason === 'shutdown') {
+          await requeueJob(prisma, {
+            jobId, attempt, type: 'requeued', checkpoint: stoppedAt,
+            message: `the worker shut down ${where}; another worker resumes it from there`,
+          });
+          log.info({ epoch: result.epochs, step: result.step }, 'requeued on shutdown');
           await job.moveToDelayed(Date.now() + (this.opts.requeueDelayMs ?? 1000), token);
           throw new DelayedError();
         }
-        await finishCancelled(prisma, row, `cancelled after ${result.epochs} epoch(s)`);
-        log.info({ epochs: result.epochs }, 'cancelled');
+        await finishCancelled(prisma, row, `cancelled ${where}; the checkpoint of that point is kept`, stoppedAt);
+        log.info({ epoch: result.epochs, step: result.step }, 'cancelled');
         return;
       }
 
@@ -201,6 +255,10 @@ export class TrainingWorker {
     } catch (err) {
       await progress.settle();
       if (err instanceof DelayedError) throw err;
+      if (err instanceof LockLostError) {
+        log.warn('lost the job lock; another worker has taken over, this attempt stops without writing');
+        throw err;
+      }
       const failure = describeFailure(err);
       if (isPermanent(err)) {
         log.warn({ failure }, 'failed');
@@ -213,33 +271,67 @@ export class TrainingWorker {
         await finishFailed(prisma, jobId, attempt, failure).catch((e) => log.error({ err: e }, 'could not record the failure'));
       } else {
         log.warn({ err }, 'attempt failed; BullMQ retries it');
-        await requeueJob(prisma, jobId, attempt, 'retrying', `attempt ${attempt} failed: ${failure.message}`).catch(() => {});
+        await requeueJob(prisma, { jobId, attempt, type: 'retrying', message: `attempt ${attempt} failed: ${failure.message}`, failure })
+          .catch((e) => log.warn({ err: e }, 'could not requeue the job'));
       }
       throw err;
     } finally {
       this.active.delete(jobId);
+      if (pool) this.idlePools.push(pool);
     }
   }
 
-  /** BullMQ moved a job back to waiting because its worker stopped renewing the lock. */
+  /**
+   * BullMQ moved a job back to waiting because its worker stopped renewing the lock.
+   * The next attempt may already have started by now; requeueStalled only touches an
+   * attempt that started well before the stall was seen. A dead worker's attempt
+   * started at least lockDuration / 2 before (its last lock renewal, then a full
+   * lockDuration without one); the margin of lockDuration / 4 absorbs clock skew
+   * between machines.
+   */
   private async onStalled(jobId: string): Promise<void> {
-    const row = await this.opts.prisma.job.findUnique({ where: { id: jobId }, select: { attempt: true } }).catch(() => null);
-    if (!row) return;
-    await requeueJob(this.opts.prisma, jobId, row.attempt, 'requeued', 'the worker running it stopped responding; another worker resumes it')
+    const startedBefore = new Date(Date.now() - this.settings.lockDuration / 4);
+    await requeueStalled(this.opts.prisma, jobId, startedBefore)
       .catch((err) => this.opts.logger.warn({ err, jobId }, 'could not requeue a stalled job'));
   }
 
-  /** A job BullMQ failed without our processor deciding it (e.g. stalled too often). */
+  /** A job BullMQ failed without our processor deciding it (stalled too often, retries used up). */
   private async onFailed(job: Job<TrainJobPayload, void, string> | undefined, err: Error): Promise<void> {
-    if (!job) return;
+    if (!job || err instanceof LockLostError) return;
     const { prisma } = this.opts;
-    const row = await prisma.job.findUnique({ where: { id: job.data.jobId }, select: { status: true, attempt: true } }).catch(() => null);
+    const row = await prisma.job.findUnique({ where: { id: job.data.jobId }, select: { status: true, attempt: true, progress: true } }).catch(() => null);
     if (!row || (row.status !== 'running' && row.status !== 'queued')) return;
-    const finalAttempt = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError || /stalled/i.test(err.message);
-    if (!finalAttempt) return;
-    await finishFailed(prisma, job.data.jobId, row.attempt, { code: 'WORKER_LOST', message: `gave up on the job: ${err.message}` })
+    let failure: JobFailure;
+    if (err.message === STALLED_TOO_OFTEN) {
+      const deaths = job.stalledCounter;
+      failure = {
+        code: 'WORKER_LOST',
+        message: `the worker running this job died ${deaths} time${deaths === 1 ? '' : 's'}; ${describeLastSeen(row.progress)}. ` +
+          `Trainyard gives up after ${this.settings.maxStalledCount + 1} (WORKER_MAX_STALLED_COUNT = ${this.settings.maxStalledCount}): ` +
+          'look for an out-of-memory kill or a crash in the worker logs',
+        ...(lastSeen(row.progress) ?? {}),
+      };
+    } else if (job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError) {
+      failure = { code: 'WORKER_LOST', message: `gave up on the job: ${err.message}` };
+    } else {
+      return;
+    }
+    await finishFailed(prisma, job.data.jobId, row.attempt, failure)
       .catch((e) => this.opts.logger.warn({ err: e }, 'could not record the failure'));
   }
+}
+
+/** "resumed from epoch N, step S", and where inside the next epoch for a 'resume' checkpoint. */
+function describeResume(r: ResumePoint, batchesPerEpoch: number): { message: string; data: Record<string, string | number> } {
+  const base = `resumed from epoch ${r.epoch}, step ${r.step}`;
+  const batch = r.step - r.epoch * batchesPerEpoch;
+  if (r.kind === 'resume' && batch > 0) {
+    return {
+      message: `${base} (inside epoch ${r.epoch + 1}: continues after batch ${batch} of ${batchesPerEpoch})`,
+      data: { epoch: r.epoch, step: r.step, batch, checkpointId: r.checkpointId, kind: r.kind },
+    };
+  }
+  return { message: base, data: { epoch: r.epoch, step: r.step, checkpointId: r.checkpointId, kind: r.kind } };
 }
 
 function resultJson(r: TrainResult): Json {

@@ -106,6 +106,10 @@ describe('training worker', () => {
     assert.ok(Date.now() - t0 < 5_000, 'stopped promptly');
     assert.ok(job.progress.epoch < 400);
     assert.equal((await eventTypes(id)).at(-1), 'cancelled');
+    // the point where it stopped is kept as a 'resume' checkpoint
+    const kept = await h.prisma.checkpoint.findMany({ where: { jobId: id, kind: 'resume' } });
+    assert.equal(kept.length, 1);
+    assert.ok(kept[0]!.step! >= job.progress.step, 'the checkpoint is at or after the last progress report');
   });
 
   test('a diverging job fails with a readable error and is not retried', async () => {
@@ -150,7 +154,9 @@ describe('training worker', () => {
     assert.equal(job.attempt, 2);
     const events = await h.prisma.jobEvent.findMany({ where: { jobId: id, type: 'resumed' } });
     assert.equal(events.length, 1);
-    assert.match(events[0]!.message, /^resumed from epoch \d+$/);
+    // from the shutdown checkpoint: inside an epoch, or at its start when the shutdown came during an epoch-end write
+    assert.match(events[0]!.message, /^resumed from epoch \d+, step \d+( \(inside epoch \d+: continues after batch \d+ of \d+\))?$/);
+    assert.equal((events[0]!.data as { kind: string }).kind, 'resume');
     // each epoch's metrics exactly once across both attempts
     const points = await h.prisma.metricPoint.findMany({ where: { jobId: id, name: 'train_loss' }, orderBy: { step: 'asc' } });
     assert.deepEqual(points.map((p) => p.epoch), Array.from({ length: 12 }, (_, i) => i + 1));

@@ -2,9 +2,15 @@
 // each epoch's metric points / early-stopping decision / checkpoint, progress, and
 // the final result. Transitions are conditional updates, so a cancel from the API
 // and a worker never overwrite each other.
+//
+// Replays are normal: a job whose worker died resumes from its latest checkpoint and
+// trains the lost part again. Every write here is idempotent for a replayed epoch:
+// metric points and decisions are upserts keyed by (job, name, step) / (job, epoch),
+// an 'epoch' event is written once per epoch, a checkpoint replaces the one of the
+// same epoch.
 import { createHash, randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../client.js';
-import type { Job as JobRow, Prisma } from '../../generated/prisma/client.js';
+import { Prisma, type Job as JobRow } from '../../generated/prisma/client.js';
 import type { EarlyStoppingDecision, MetricPoint } from '../../core/types.js';
 
 type Json = Prisma.InputJsonValue;
@@ -17,8 +23,20 @@ export interface CheckpointBlob {
   data: Uint8Array;
 }
 
+/**
+ * Checkpoint kinds (checkpoints.kind): 'epoch' (end of an epoch, spec.checkpoints),
+ * 'resume' (where an attempt stopped inside an epoch: worker shutdown or cancel; at
+ * most one per job, dropped once a later epoch checkpoint exists), 'final' (the
+ * weights of a succeeded job), 'upload' (POST /v1/checkpoints).
+ */
+export type CheckpointKind = 'epoch' | 'resume' | 'final' | 'upload';
+/** the kinds a job can resume from: both carry the full resume state */
+export const RESUMABLE_KINDS: readonly CheckpointKind[] = ['epoch', 'resume'];
+
 export interface ResumePoint {
   checkpointId: string;
+  kind: CheckpointKind;
+  /** epochs completed; a 'resume' checkpoint lies inside epoch + 1 */
   epoch: number;
   step: number;
   data: Uint8Array;
@@ -61,14 +79,14 @@ export async function addEvent(
   await prisma.jobEvent.create({ data: { jobId, attempt, type, message, ...(data !== undefined && { data }) } });
 }
 
-/** The newest resume checkpoint of a job (an epoch end or an interrupted run). */
+/** The checkpoint a job resumes from: the furthest one by step (an epoch end or where an attempt stopped). */
 export async function latestCheckpoint(prisma: PrismaClient, jobId: string): Promise<ResumePoint | null> {
   const row = await prisma.checkpoint.findFirst({
-    where: { jobId, kind: 'epoch' },
+    where: { jobId, kind: { in: [...RESUMABLE_KINDS] } },
     orderBy: [{ step: 'desc' }, { createdAt: 'desc' }],
   });
   if (!row) return null;
-  return { checkpointId: row.id, epoch: row.epoch ?? 0, step: row.step ?? 0, data: row.data };
+  return { checkpointId: row.id, kind: row.kind as CheckpointKind, epoch: row.epoch ?? 0, step: row.step ?? 0, data: row.data };
 }
 
 export async function checkpointData(prisma: PrismaClient, checkpointId: string): Promise<Uint8Array | null> {
@@ -76,7 +94,7 @@ export async function checkpointData(prisma: PrismaClient, checkpointId: string)
   return row?.data ?? null;
 }
 
-function checkpointRow(jobId: string, kind: 'epoch' | 'final', blob: CheckpointBlob): Prisma.CheckpointCreateManyInput {
+function checkpointRow(jobId: string, kind: CheckpointKind, blob: CheckpointBlob): Prisma.CheckpointCreateManyInput {
   const data = Buffer.from(blob.data.buffer, blob.data.byteOffset, blob.data.byteLength);
   return {
     id: randomUUID(),
@@ -101,22 +119,71 @@ export interface EpochRecord {
   metrics: Record<string, number>;
   decision: EarlyStoppingDecision | null;
   checkpoint: CheckpointBlob | null;
+  /** retention for this job's epoch checkpoints (spec.checkpoints) */
+  retention: CheckpointRetention;
   progress: Json;
 }
 
+export interface CheckpointRetention {
+  /** the newest keepLast epoch checkpoints stay */
+  keepLast: number;
+  /** the best one (by the early-stopping monitor) stays too, however old */
+  keepBest: boolean;
+}
+
 /**
- * One transaction per epoch: all metric points in one INSERT (a resumed run that
- * repeats an epoch writes the same points again, skipped), the decision, the
- * checkpoint, progress and an 'epoch' event. Returns whether a cancel was requested.
+ * INSERT … ON CONFLICT DO UPDATE of all points in one statement: a replayed epoch
+ * overwrites its points, never duplicates them. (Within one statement a key may
+ * appear only once, so the last point of a (name, step) wins.)
+ */
+export function upsertMetricPoints(prisma: PrismaClient, jobId: string, points: MetricPoint[], time: Date): Prisma.PrismaPromise<number> {
+  const unique = new Map<string, MetricPoint>();
+  for (const p of points) unique.set(`${p.name}\u0000${p.step}`, p);
+  const rows = [...unique.values()];
+  return prisma.$executeRaw`
+    INSERT INTO "metric_points" ("job_id", "name", "step", "epoch", "value", "time")
+    SELECT ${jobId}::uuid, p.name, p.step, p.epoch, p.value, ${time}::timestamptz
+    FROM unnest(${rows.map((p) => p.name)}::text[], ${rows.map((p) => p.step)}::int[],
+                ${rows.map((p) => p.epoch)}::int[], ${rows.map((p) => p.value)}::float8[]) AS p(name, step, epoch, value)
+    ON CONFLICT ("job_id", "name", "step") DO UPDATE
+      SET "epoch" = EXCLUDED."epoch", "value" = EXCLUDED."value", "time" = EXCLUDED."time"`;
+}
+
+/**
+ * Writes a checkpoint and applies retention in the same transaction (the bytes live
+ * in the row, so no row can ever point at missing data):
+ * - an epoch checkpoint replaces any of the same or a later epoch (a replay) and
+ *   makes 'resume' checkpoints at or before its step obsolete;
+ * - the newest keepLast epoch checkpoints stay, and with keepBest the best one;
+ * - is_best marks exactly one checkpoint per job: the best so far.
+ */
+function checkpointOps(prisma: PrismaClient, jobId: string, blob: CheckpointBlob, retention: CheckpointRetention): Prisma.PrismaPromise<unknown>[] {
+  const ops: Prisma.PrismaPromise<unknown>[] = [
+    prisma.checkpoint.deleteMany({ where: { jobId, kind: 'epoch', epoch: { gte: blob.epoch } } }),
+    prisma.checkpoint.deleteMany({ where: { jobId, kind: 'resume', step: { lte: blob.step } } }),
+  ];
+  if (blob.isBest) ops.push(prisma.checkpoint.updateMany({ where: { jobId, isBest: true }, data: { isBest: false } }));
+  ops.push(prisma.checkpoint.createMany({ data: [checkpointRow(jobId, 'epoch', blob)] }));
+  ops.push(prisma.$executeRaw`
+    DELETE FROM "checkpoints"
+    WHERE "job_id" = ${jobId}::uuid AND "kind" = 'epoch'
+      AND NOT ("is_best" AND ${retention.keepBest}::boolean)
+      AND "id" NOT IN (
+        SELECT "id" FROM "checkpoints" WHERE "job_id" = ${jobId}::uuid AND "kind" = 'epoch'
+        ORDER BY "step" DESC, "created_at" DESC LIMIT ${Math.max(1, retention.keepLast)}::int)`);
+  return ops;
+}
+
+/**
+ * One transaction per epoch: the metric points (one upsert), the decision, the
+ * checkpoint with its retention, progress and the epoch's 'epoch' event. The event
+ * is written only if the epoch has none yet: the event stream (GET /v1/jobs/:id/events)
+ * shows every epoch once, with the values of its first run (a replay after a crash
+ * computes the same ones). Returns whether a cancel was requested.
  */
 export async function recordEpoch(prisma: PrismaClient, r: EpochRecord): Promise<{ cancelRequested: boolean }> {
   const time = new Date();
-  const ops: Prisma.PrismaPromise<unknown>[] = [
-    prisma.metricPoint.createMany({
-      data: r.points.map((p) => ({ jobId: r.jobId, name: p.name, step: p.step, epoch: p.epoch, value: p.value, time })),
-      skipDuplicates: true,
-    }),
-  ];
+  const ops: Prisma.PrismaPromise<unknown>[] = [upsertMetricPoints(prisma, r.jobId, r.points, time)];
   if (r.decision) {
     const d = r.decision;
     const fields = {
@@ -131,49 +198,20 @@ export async function recordEpoch(prisma: PrismaClient, r: EpochRecord): Promise
       }),
     );
   }
-  if (r.checkpoint) {
-    // a resumed run re-reaching an epoch replaces that epoch's checkpoint
-    ops.push(prisma.checkpoint.deleteMany({ where: { jobId: r.jobId, kind: 'epoch', epoch: { gte: r.epoch } } }));
-    ops.push(prisma.checkpoint.createMany({ data: [checkpointRow(r.jobId, 'epoch', r.checkpoint)] }));
-  }
-  ops.push(
-    prisma.jobEvent.create({
-      data: {
-        jobId: r.jobId, attempt: r.attempt, type: 'epoch', message: `epoch ${r.epoch} done`,
-        data: { epoch: r.epoch, step: r.step, metrics: r.metrics, ...(r.decision && { decision: r.decision.decision }) },
-      },
-    }),
-  );
+  if (r.checkpoint) ops.push(...checkpointOps(prisma, r.jobId, r.checkpoint, r.retention));
+  const data = { epoch: r.epoch, step: r.step, metrics: r.metrics, ...(r.decision && { decision: r.decision.decision }) };
+  ops.push(prisma.$executeRaw`
+    INSERT INTO "job_events" ("job_id", "type", "attempt", "message", "data")
+    SELECT ${r.jobId}::uuid, 'epoch', ${r.attempt}::int, ${`epoch ${r.epoch} done`}, ${JSON.stringify(data)}::jsonb
+    WHERE NOT EXISTS (
+      SELECT 1 FROM "job_events"
+      WHERE "job_id" = ${r.jobId}::uuid AND "type" = 'epoch' AND ("data"->>'epoch')::int = ${r.epoch}::int)`);
   ops.push(
     prisma.job.update({ where: { id: r.jobId }, data: { progress: r.progress }, select: { cancelRequested: true } }),
   );
   const results = await prisma.$transaction(ops);
   const job = results[results.length - 1] as { cancelRequested: boolean };
   return { cancelRequested: job.cancelRequested };
-}
-
-/**
- * Keeps the newest `keepLast` epoch checkpoints and, with keepBest, the newest one
- * that was best when written; deletes the rest.
- */
-export async function pruneCheckpoints(
-  prisma: PrismaClient,
-  jobId: string,
-  keepLast: number,
-  keepBest: boolean,
-): Promise<void> {
-  const rows = await prisma.checkpoint.findMany({
-    where: { jobId, kind: 'epoch' },
-    orderBy: [{ step: 'desc' }, { createdAt: 'desc' }],
-    select: { id: true, isBest: true },
-  });
-  const keep = new Set(rows.slice(0, Math.max(1, keepLast)).map((r) => r.id));
-  if (keepBest) {
-    const best = rows.find((r) => r.isBest);
-    if (best) keep.add(best.id);
-  }
-  const drop = rows.filter((r) => !keep.has(r.id)).map((r) => r.id);
-  if (drop.length > 0) await prisma.checkpoint.deleteMany({ where: { id: { in: drop } } });
 }
 
 export async function updateProgress(prisma: PrismaClient, jobId: string, progress: Json): Promise<void> {
@@ -193,10 +231,7 @@ export interface SuccessRecord {
 export async function finishSucceeded(prisma: PrismaClient, s: SuccessRecord): Promise<void> {
   const time = new Date();
   await prisma.$transaction([
-    prisma.metricPoint.createMany({
-      data: s.testPoints.map((p) => ({ jobId: s.jobId, name: p.name, step: p.step, epoch: p.epoch, value: p.value, time })),
-      skipDuplicates: true,
-    }),
+    upsertMetricPoints(prisma, s.jobId, s.testPoints, time),
     prisma.checkpoint.deleteMany({ where: { jobId: s.jobId, kind: 'final' } }),
     prisma.checkpoint.createMany({ data: [checkpointRow(s.jobId, 'final', s.finalWeights)] }),
     prisma.job.update({
@@ -205,6 +240,8 @@ export async function finishSucceeded(prisma: PrismaClient, s: SuccessRecord): P
         status: 'succeeded',
         finishedAt: time,
         result: s.result,
+        // a failure of an earlier attempt lives on in the events; a succeeded job has none
+        error: Prisma.DbNull,
         progress: s.progress,
         ...(s.diagnosis !== null && { diagnosis: s.diagnosis }),
       },
@@ -244,31 +281,90 @@ export async function finishFailed(
   ]);
 }
 
-/** running|queued → cancelled. Returns the updated row, or null when it had finished already. */
-export async function finishCancelled(prisma: PrismaClient, job: Pick<JobRow, 'id' | 'attempt'>, message: string): Promise<JobRow | null> {
-  const updated = await prisma.job.updateMany({
-    where: { id: job.id, status: { in: ['queued', 'running'] } },
-    data: { status: 'cancelled', finishedAt: new Date(), cancelRequested: true },
-  });
-  if (updated.count === 0) return null;
+/**
+ * running|queued → cancelled, keeping `checkpoint` (where a running job stopped) as
+ * its 'resume' checkpoint. Returns the updated row, or null when it had finished already.
+ */
+export async function finishCancelled(
+  prisma: PrismaClient,
+  job: Pick<JobRow, 'id' | 'attempt'>,
+  message: string,
+  checkpoint?: CheckpointBlob,
+): Promise<JobRow | null> {
+  const [updated] = await prisma.$transaction([
+    prisma.job.updateMany({
+      where: { id: job.id, status: { in: ['queued', 'running'] } },
+      data: { status: 'cancelled', finishedAt: new Date(), cancelRequested: true },
+    }),
+    ...(checkpoint ? resumeCheckpointOps(prisma, job.id, checkpoint) : []),
+  ]);
+  if ((updated as { count: number }).count === 0) return null;
   await addEvent(prisma, job.id, job.attempt, 'cancelled', message);
   return prisma.job.findUnique({ where: { id: job.id } });
 }
 
-/** running → queued, for another attempt (worker shutdown, stalled worker, transient error). */
-export async function requeueJob(
-  prisma: PrismaClient,
-  jobId: string,
-  attempt: number,
-  type: 'requeued' | 'retrying',
-  message: string,
-  checkpoint?: CheckpointBlob,
-): Promise<void> {
-  const ops: Prisma.PrismaPromise<unknown>[] = [];
-  if (checkpoint) {
-    ops.push(prisma.checkpoint.createMany({ data: [checkpointRow(jobId, 'epoch', checkpoint)] }));
-  }
-  ops.push(prisma.job.updateMany({ where: { id: jobId, status: 'running' }, data: { status: 'queued' } }));
-  ops.push(prisma.jobEvent.create({ data: { jobId, attempt, type, message } }));
-  await prisma.$transaction(ops);
+/** A 'resume' checkpoint replaces the job's previous one (at most one per job). */
+function resumeCheckpointOps(prisma: PrismaClient, jobId: string, blob: CheckpointBlob): Prisma.PrismaPromise<unknown>[] {
+  return [
+    prisma.checkpoint.deleteMany({ where: { jobId, kind: 'resume' } }),
+    prisma.checkpoint.createMany({ data: [checkpointRow(jobId, 'resume', { ...blob, isBest: false })] }),
+  ];
+}
+
+export interface Requeue {
+  jobId: string;
+  attempt: number;
+  type: 'requeued' | 'retrying';
+  message: string;
+  /** where the attempt stopped (worker shutdown): stored as the job's 'resume' checkpoint */
+  checkpoint?: CheckpointBlob;
+  /** why the attempt failed: kept on the job (error) while it waits for the next attempt */
+  failure?: JobFailure;
+}
+
+/** running → queued, for another attempt (worker shutdown, transient error), in one transaction. */
+export async function requeueJob(prisma: PrismaClient, r: Requeue): Promise<void> {
+  await prisma.$transaction([
+    ...(r.checkpoint ? resumeCheckpointOps(prisma, r.jobId, r.checkpoint) : []),
+    prisma.job.updateMany({
+      where: { id: r.jobId, status: 'running' },
+      data: { status: 'queued', ...(r.failure && { error: r.failure as unknown as Json }) },
+    }),
+    prisma.jobEvent.create({ data: { jobId: r.jobId, attempt: r.attempt, type: r.type, message: r.message, ...(r.failure && { data: r.failure as unknown as Json }) } }),
+  ]);
+}
+
+/** Where a job's last progress write says it was (epoch, step), for messages about lost workers. */
+export function lastSeen(progress: unknown): { epoch: number; step: number } | null {
+  const p = progress as { epoch?: unknown; step?: unknown } | null;
+  return p && typeof p.epoch === 'number' && typeof p.step === 'number' ? { epoch: p.epoch, step: p.step } : null;
+}
+
+export function describeLastSeen(progress: unknown): string {
+  const seen = lastSeen(progress);
+  return seen ? `last seen at epoch ${seen.epoch} (step ${seen.step})` : 'before its first progress report';
+}
+
+/**
+ * running → queued for a job whose worker stopped renewing its BullMQ lock (crashed,
+ * killed, or frozen). Only an attempt that started before `startedBefore` is
+ * requeued: by the time BullMQ reports the stall, the next attempt may already have
+ * started (here or on another worker) and must not be touched. Returns whether the
+ * job was requeued.
+ */
+export async function requeueStalled(prisma: PrismaClient, jobId: string, startedBefore: Date): Promise<boolean> {
+  const row = await prisma.job.findUnique({ where: { id: jobId }, select: { attempt: true, progress: true } });
+  if (!row) return false;
+  const failure: JobFailure = {
+    code: 'WORKER_LOST',
+    message: `the worker running attempt ${row.attempt} stopped responding, ${describeLastSeen(row.progress)}`,
+    ...(lastSeen(row.progress) ?? {}),
+  };
+  const updated = await prisma.job.updateMany({
+    where: { id: jobId, status: 'running', attempt: row.attempt, startedAt: { lt: startedBefore } },
+    data: { status: 'queued', error: failure as unknown as Json },
+  });
+  if (updated.count === 0) return false;
+  await addEvent(prisma, jobId, row.attempt, 'requeued', `${failure.message}; another worker resumes it from its latest checkpoint`, failure as unknown as Json);
+  return true;
 }
