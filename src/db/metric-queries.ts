@@ -279,10 +279,12 @@ async function m4(prisma: PrismaClient, keys: SeriesKey[], range: StepRange, buc
     SELECT ord::int AS ord, step, epoch, value, time FROM pick ORDER BY ord, step`;
   // The planner's estimate for this query is large enough to trigger JIT
   // compilation, which costs more (tens of ms) than the query saves.
-  const [, rows] = await prisma.$transaction([
-    prisma.$executeRaw`SET LOCAL jit = off`,
-    prisma.$queryRaw<PointRow[]>(query),
-  ]);
+  // (Prisma's default 5 s transaction timeout would cut off a reduction of a very
+  // long series, which reads every point in range.)
+  const [, rows] = await prisma.$transaction(
+    [prisma.$executeRaw`SET LOCAL jit = off`, prisma.$queryRaw<PointRow[]>(query)],
+    { timeout: 120_000 },
+  );
   return rows;
 }
 
