@@ -239,3 +239,17 @@ describe('POST /v1/checkpoints', () => {
     assert.notDeepEqual(Array.from(cold.get('layers.0.weight')!.data as Float32Array), Array.from(uploaded.get('layers.0.weight')!.data as Float32Array));
   });
 });
+
+describe('OpenAPI', () => {
+  test('the checkpoint, predict, events and early-stopping routes are documented with their media types', async () => {
+    const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const paths = doc.paths;
+    assert.ok(paths['/v1/jobs/{id}/checkpoints'].get.responses['200'].content['application/json']);
+    assert.deepEqual(paths['/v1/checkpoints/{id}'].get.responses['200'].content['application/octet-stream'].schema, { type: 'string', format: 'binary' });
+    assert.ok(paths['/v1/checkpoints'].post.requestBody.content['application/octet-stream']);
+    assert.ok(paths['/v1/checkpoints'].post.responses['201'].content['application/json'].schema.properties.tensors);
+    assert.ok(paths['/v1/jobs/{id}/early-stopping'].get.responses['200']);
+    assert.ok(paths['/v1/jobs/{id}/predict'].post.requestBody.content['application/json'].schema.properties.inputs);
+    assert.ok(paths['/v1/jobs/{id}/events'].get.responses['200'].content['text/event-stream']);
+  });
+});
