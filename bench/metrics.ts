@@ -109,7 +109,8 @@ async function main(): Promise<void> {
       let lines = 0;
       for await (const chunk of res.body!) {
         bytes += chunk.length;
-        for (const b of chunk as Uint8Array) if (b === 10) lines++;
+        const buf = Buffer.from(chunk as Uint8Array);
+        for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) lines++;
       }
       return { bytes, lines };
     });
