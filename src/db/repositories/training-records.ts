@@ -50,22 +50,49 @@ export type StartOutcome =
   | { kind: 'finished'; job: JobRow }
   | { kind: 'missing' };
 
-/** queued|running → running, attempt + 1, unless a cancel was requested. */
+/**
+ * queued|running → running, attempt + 1, unless a cancel was requested. A job found
+ * 'running' lost its previous worker before anyone noticed (the stall was reported
+ * after this attempt was already taken): that is recorded here, as a 'requeued'
+ * event and the job's error, exactly as requeueStalled would have.
+ */
 export async function startJob(prisma: PrismaClient, jobId: string): Promise<StartOutcome> {
-  const now = new Date();
-  const updated = await prisma.job.updateMany({
-    where: { id: jobId, status: { in: ['queued', 'running'] }, cancelRequested: false },
-    data: { status: 'running', attempt: { increment: 1 }, startedAt: now, finishedAt: null },
-  });
+  for (let tries = 0; tries < 3; tries++) {
+    const before = await prisma.job.findUnique({ where: { id: jobId }, select: { status: true, attempt: true, progress: true, cancelRequested: true } });
+    if (!before) return { kind: 'missing' };
+    if (before.status !== 'queued' && before.status !== 'running') break;
+    if (before.cancelRequested) break;
+    const lost = before.status === 'running' ? lostWorker(before.attempt, before.progress) : null;
+    // conditional on what we read: a concurrent requeue or cancel makes us read again
+    const updated = await prisma.job.updateMany({
+      where: { id: jobId, status: before.status, attempt: before.attempt, cancelRequested: false },
+      data: {
+        status: 'running', attempt: { increment: 1 }, startedAt: new Date(), finishedAt: null,
+        ...(lost && { error: lost as unknown as Json }),
+      },
+    });
+    if (updated.count === 0) continue;
+    if (lost) await addEvent(prisma, jobId, before.attempt, 'requeued', lost.message, lost as unknown as Json);
+    return { kind: 'started', job: await prisma.job.findUniqueOrThrow({ where: { id: jobId } }) };
+  }
   const job = await prisma.job.findUnique({ where: { id: jobId } });
   if (!job) return { kind: 'missing' };
-  if (updated.count === 1) return { kind: 'started', job };
   if (job.status === 'queued' || job.status === 'running') {
     // cancel requested before we started
     const cancelled = await finishCancelled(prisma, job, 'cancelled before training started');
     return { kind: 'cancelled', job: cancelled ?? job };
   }
   return job.status === 'cancelled' ? { kind: 'cancelled', job } : { kind: 'finished', job };
+}
+
+/** The failure recorded for an attempt whose worker stopped renewing its lock. */
+function lostWorker(attempt: number, progress: unknown): JobFailure {
+  return {
+    code: 'WORKER_LOST',
+    message: `the worker running attempt ${attempt} stopped responding, ${describeLastSeen(progress)}; another worker resumes it from its latest checkpoint`,
+    attempt,
+    ...(lastSeen(progress) ?? {}),
+  };
 }
 
 export async function addEvent(
@@ -254,6 +281,8 @@ export async function finishSucceeded(prisma: PrismaClient, s: SuccessRecord): P
 export interface JobFailure {
   code: string;
   message: string;
+  /** the attempt that failed, where it is not the job's current one */
+  attempt?: number;
   epoch?: number;
   step?: number;
 }
@@ -355,16 +384,12 @@ export function describeLastSeen(progress: unknown): string {
 export async function requeueStalled(prisma: PrismaClient, jobId: string, startedBefore: Date): Promise<boolean> {
   const row = await prisma.job.findUnique({ where: { id: jobId }, select: { attempt: true, progress: true } });
   if (!row) return false;
-  const failure: JobFailure = {
-    code: 'WORKER_LOST',
-    message: `the worker running attempt ${row.attempt} stopped responding, ${describeLastSeen(row.progress)}`,
-    ...(lastSeen(row.progress) ?? {}),
-  };
+  const failure = lostWorker(row.attempt, row.progress);
   const updated = await prisma.job.updateMany({
     where: { id: jobId, status: 'running', attempt: row.attempt, startedAt: { lt: startedBefore } },
     data: { status: 'queued', error: failure as unknown as Json },
   });
   if (updated.count === 0) return false;
-  await addEvent(prisma, jobId, row.attempt, 'requeued', `${failure.message}; another worker resumes it from its latest checkpoint`, failure as unknown as Json);
+  await addEvent(prisma, jobId, row.attempt, 'requeued', failure.message, failure as unknown as Json);
   return true;
 }
