@@ -64,8 +64,10 @@ export function jsonNumber(v: number): JsonNumber {
 export const CheckpointSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
-    kind: Type.Enum(['epoch', 'final', 'upload'], {
-      description: 'epoch: written at the end of an epoch (with optimizer state for resuming); final: the weights the job ended with; upload: POST /v1/checkpoints',
+    kind: Type.Enum(['epoch', 'resume', 'final', 'upload'], {
+      description:
+        'epoch: written at the end of an epoch (with optimizer state for resuming); resume: where an attempt stopped inside an epoch ' +
+        '(shutdown or cancel); final: the weights the job ended with; upload: POST /v1/checkpoints',
     }),
     epoch: Type.Union([Type.Integer(), Type.Null()]),
     step: Type.Union([Type.Integer(), Type.Null()], { description: 'global optimizer step' }),

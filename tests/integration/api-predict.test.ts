@@ -159,6 +159,24 @@ describe('POST /v1/jobs/:id/predict', () => {
     assert.equal(weights.json().error.details[0].pointer, '/weights');
   });
 
+  test('a job cancelled mid-training predicts with the weights where it stopped', async () => {
+    const id = await submit(tinySpec({
+      name: 'predict-cancelled',
+      dataset: { name: 'synthetic/xor', n: 1200, validationSplit: 0.2, seed: 3 },
+      training: { epochs: 1000, batchSize: 4, seed: 1 },
+    }));
+    await waitFor(() => getJob(id), (j) => j.status === 'running' && j.progress?.epoch >= 1, { timeoutMs: 30_000, what: 'an epoch done' });
+    assert.equal((await h.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` })).statusCode, 202);
+    const cancelled = await waitFor(() => getJob(id), (j) => j.status === 'cancelled', { timeoutMs: 10_000, what: 'cancelled' });
+    const newest = await h.prisma.checkpoint.findFirstOrThrow({
+      where: { jobId: id, kind: { in: ['epoch', 'resume'] } }, orderBy: [{ step: 'desc' }, { createdAt: 'desc' }], select: { id: true },
+    });
+    const res = await predict(id, { inputs: XOR_INPUTS });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().checkpointId, newest.id);
+    assert.deepEqual(res.json().outputs, (await reference(cancelled, newest.id, XOR_INPUTS)).outputs);
+  });
+
   test('a regression job answers outputs without predictions', async () => {
     const id = await submit(tinySpec({
       name: 'predict-regression',

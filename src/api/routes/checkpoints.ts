@@ -51,10 +51,15 @@ function checkpointView(c: CheckpointMeta, bestId: string | null) {
   };
 }
 
-/** A header-safe file name: `<job name>-epoch<N>.safetensors`, or `<id>.safetensors` for an upload. */
+/**
+ * A header-safe file name: `<job name>-epoch<N>.safetensors` (final weights:
+ * `-epoch<N>-final`; a resume checkpoint inside an epoch: `-step<S>-resume`), or
+ * `<id>.safetensors` for an upload.
+ */
 function fileName(c: CheckpointMeta & { jobName: string | null }): string {
   if (c.jobName === null || c.epoch === null) return `${c.id}.safetensors`;
   const name = c.jobName.replace(/[^A-Za-z0-9._-]+/g, '_') || 'checkpoint';
+  if (c.kind === 'resume') return `${name}-step${c.step ?? 0}-resume.safetensors`;
   return `${name}-epoch${c.epoch}${c.kind === 'final' ? '-final' : ''}.safetensors`;
 }
 

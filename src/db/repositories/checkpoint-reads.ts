@@ -5,8 +5,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../client.js';
 import { decodeCursor, encodeCursor } from './jobs.js';
 import { isUuid } from './prisma-errors.js';
+import { RESUMABLE_KINDS, type CheckpointKind } from './training-records.js';
 
-export type CheckpointKind = 'epoch' | 'final' | 'upload';
+export type { CheckpointKind };
 
 /** A checkpoint row without its bytes. */
 export interface CheckpointMeta {
@@ -94,8 +95,9 @@ export async function checkpointBytes(prisma: PrismaClient, id: string): Promise
 
 /**
  * The checkpoint a prediction runs on. 'final': the job's final weights, or while it
- * has none yet (running, cancelled, failed) its newest epoch checkpoint. 'best': the
- * best checkpoint (bestCheckpointId). Null when the job has no such weights.
+ * has none yet (running, cancelled, failed) its newest epoch or resume checkpoint
+ * (the weights where it stopped). 'best': the best checkpoint (bestCheckpointId).
+ * Null when the job has no such weights.
  */
 export async function weightsCheckpoint(
   prisma: PrismaClient,
@@ -110,7 +112,7 @@ export async function weightsCheckpoint(
   const final = await prisma.checkpoint.findFirst({ where: { jobId, kind: 'final' }, orderBy: { createdAt: 'desc' }, select: META });
   if (final) return final as CheckpointMeta;
   const latest = await prisma.checkpoint.findFirst({
-    where: { jobId, kind: 'epoch' },
+    where: { jobId, kind: { in: [...RESUMABLE_KINDS] } },
     orderBy: [{ step: 'desc' }, { createdAt: 'desc' }],
     select: META,
   });
