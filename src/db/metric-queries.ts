@@ -16,6 +16,20 @@
 // point can push a series over maxPoints; then the series is recomputed with
 // floor(maxPoints / 5) buckets, which always fits (for maxPoints < 10, where that is
 // a single bucket of up to 5 points, the NaN point is what gets dropped).
+//
+// Long series read rollups instead of points: `metric_rollups` holds, per block of
+// 1024 steps (block = floor(step / 1024)), the block's first and last step, its
+// smallest and largest value other than NaN with their earliest steps, and its first
+// NaN step; triggers on metric_points keep it current (see its migration). When a
+// bucket would be at least a block wide, buckets are made of whole blocks instead
+// (the blocks in range are dealt out to B buckets, sizes differing by at most one
+// block), and each bucket's first/last/min/max/NaN step is the combination of its
+// blocks' rollup rows; only the (at most two) blocks that the step range cuts at its
+// ends are aggregated from points. The chosen points themselves are then fetched by
+// primary key, so they carry their real step, epoch, value and time. The cost is
+// O(blocks in range + maxPoints), about 1000 rollup rows for a million-step series,
+// instead of O(points in range). Narrower buckets (short series or step ranges,
+// where there are fewer than 1024 * B steps in range) use the point-level M4 below.
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 
 /** A stored metric value, as the API returns it. */
@@ -80,14 +94,14 @@ export async function missingJobs(prisma: PrismaClient, jobIds: string[]): Promi
 }
 
 /**
- * Every metric name of a job with its point count and step span. The count needs
- * a pass over the job's index entries (O(points)); the names page is not a
- * dashboard hot path.
+ * Every metric name of a job with its point count and step span, summed from the
+ * job's rollup rows (one per 1024 steps of each series) rather than counted point
+ * by point.
  */
 export async function listMetricNames(prisma: PrismaClient, jobId: string): Promise<MetricNameSummary[]> {
   return prisma.$queryRaw<MetricNameSummary[]>`
-    SELECT name, count(*)::int AS count, min(step) AS "minStep", max(step) AS "maxStep"
-    FROM metric_points WHERE job_id = ${jobId}::uuid
+    SELECT name, sum(count)::int AS count, min(first_step) AS "minStep", max(last_step) AS "maxStep"
+    FROM metric_rollups WHERE job_id = ${jobId}::uuid
     GROUP BY name ORDER BY name`;
 }
 
@@ -193,7 +207,11 @@ interface PointRow extends MetricPointRow {
 
 interface SpanRow {
   ord: number;
+  /** points in range, counted up to maxPoints + 1 */
   n: number;
+  /** first and last step in range (null: no points in range) */
+  lo: number | null;
+  hi: number | null;
 }
 
 const keysTable = (keys: SeriesKey[]) => Prisma.sql`
@@ -201,12 +219,18 @@ const keysTable = (keys: SeriesKey[]) => Prisma.sql`
 
 /**
  * Per series: the number of points in range, counted only up to maxPoints + 1 (an
- * index range probe, not a count of the whole series).
+ * index range probe, not a count of the whole series), and the first and last step
+ * in range (one index probe each).
  */
 async function cappedCounts(prisma: PrismaClient, keys: SeriesKey[], range: StepRange, maxPoints: number): Promise<SpanRow[]> {
   const { from, to } = bounds(range);
   return prisma.$queryRaw<SpanRow[]>`
-    SELECT k.ord::int AS ord, c.n FROM ${keysTable(keys)}
+    SELECT k.ord::int AS ord, c.n,
+      (SELECT step FROM metric_points p WHERE p.job_id = k.job_id AND p.name = k.name
+         AND p.step BETWEEN ${from}::int AND ${to}::int ORDER BY p.step LIMIT 1) AS lo,
+      (SELECT step FROM metric_points p WHERE p.job_id = k.job_id AND p.name = k.name
+         AND p.step BETWEEN ${from}::int AND ${to}::int ORDER BY p.step DESC LIMIT 1) AS hi
+    FROM ${keysTable(keys)}
     CROSS JOIN LATERAL (
       SELECT count(*)::int AS n FROM (
         SELECT 1 FROM metric_points p
@@ -234,7 +258,7 @@ const NAN = Prisma.raw("'NaN'::float8");
  * earliest step holding the min, the max and the first NaN. Postgres
  * visits each point in range once or twice and returns at most 5 per bucket.
  */
-async function m4(prisma: PrismaClient, keys: SeriesKey[], range: StepRange, buckets: number): Promise<PointRow[]> {
+async function m4Points(prisma: PrismaClient, keys: SeriesKey[], range: StepRange, buckets: number): Promise<PointRow[]> {
   const { from, to } = bounds(range);
   const inRange = (b: string) =>
     Prisma.raw(`p.job_id = ${b}.job_id AND p.name = ${b}.name AND p.step BETWEEN ${b}.blo AND ${b}.bhi`);
@@ -288,6 +312,118 @@ async function m4(prisma: PrismaClient, keys: SeriesKey[], range: StepRange, buc
   return rows;
 }
 
+/** Steps per rollup block (metric_rollups.block = step >> 10). */
+export const ROLLUP_BLOCK = 1024;
+
+/** A series to reduce, with its first and last step in range. */
+interface SpannedKey extends SeriesKey {
+  lo: number;
+  hi: number;
+}
+
+/** One aggregated part of a bucket, as the rollup M4 combines them. */
+const PART_AGG = Prisma.raw(`min(p.step) AS first_step, max(p.step) AS last_step,
+  min(ARRAY[p.value, p.step::float8]) FILTER (WHERE p.value <> 'NaN'::float8) AS mn,
+  max(ARRAY[p.value, -p.step::float8]) FILTER (WHERE p.value <> 'NaN'::float8) AS mx,
+  min(p.step) FILTER (WHERE p.value = 'NaN'::float8) AS nan_step`);
+
+/**
+ * The block geometry of the rollup M4 for one series: blocks blo..blo+nblocks-1 hold
+ * its range, block b goes to bucket floor((b - blo) * nb / nblocks) (nb = min(B,
+ * nblocks) buckets of whole blocks); the first and last block are read from points
+ * when the step range cuts them (only blocks at the ends can be cut, because lo and
+ * hi are the first and last step in range).
+ */
+export function rollupGeometry(lo: number, hi: number, range: StepRange, buckets: number) {
+  const { from, to } = bounds(range);
+  const blo = lo >> 10;
+  const bhi = hi >> 10;
+  const nblocks = bhi - blo + 1;
+  const nb = Math.min(buckets, nblocks);
+  const firstCut = blo * ROLLUP_BLOCK < from;
+  const lastCut = bhi * ROLLUP_BLOCK + ROLLUP_BLOCK - 1 > to;
+  const segments: [number, number][] = [];
+  if (firstCut) segments.push([lo, Math.min(hi, blo * ROLLUP_BLOCK + ROLLUP_BLOCK - 1)]);
+  if (lastCut && !(firstCut && bhi === blo)) segments.push([Math.max(lo, bhi * ROLLUP_BLOCK), hi]);
+  return { blo, nblocks, nb, rb0: firstCut ? blo + 1 : blo, rb1: lastCut ? bhi - 1 : bhi, segments };
+}
+
+/**
+ * M4 over buckets of whole blocks, read from metric_rollups (see the top of this
+ * file). Per series: its rollup rows in the block range (one index range scan),
+ * plus a point-level aggregate of each cut end block; per bucket the combination
+ * (first = min first, last = max last, min by (value, step), max by (value desc,
+ * step), first NaN = min); then the chosen steps are fetched by primary key.
+ */
+async function m4Rollups(prisma: PrismaClient, keys: SpannedKey[], range: StepRange, buckets: number): Promise<PointRow[]> {
+  const geo = keys.map((k) => rollupGeometry(k.lo, k.hi, range, buckets));
+  const seg = geo.flatMap((g, i) => g.segments.map(([a, b]) => ({ ord: i + 1, a, b })));
+  const query = Prisma.sql`
+    WITH s AS MATERIALIZED (
+      SELECT s.ord::int AS ord, s.job_id, s.name, s.blo, s.nblocks, s.nb, s.rb0, s.rb1
+      FROM unnest(${keys.map((k) => k.jobId)}::uuid[], ${keys.map((k) => k.name)}::text[],
+                  ${geo.map((g) => g.blo)}::int[], ${geo.map((g) => g.nblocks)}::int[], ${geo.map((g) => g.nb)}::int[],
+                  ${geo.map((g) => g.rb0)}::int[], ${geo.map((g) => g.rb1)}::int[])
+        WITH ORDINALITY AS s(job_id, name, blo, nblocks, nb, rb0, rb1, ord)
+    ), parts AS (
+      SELECT s.ord, ((r.block - s.blo)::bigint * s.nb / s.nblocks)::int AS bucket,
+             r.first_step, r.last_step, r.min_value, r.min_step, r.max_value, r.max_step, r.nan_step
+      FROM s JOIN metric_rollups r ON r.job_id = s.job_id AND r.name = s.name AND r.block BETWEEN s.rb0 AND s.rb1
+      UNION ALL
+      SELECT s.ord, (((g.a >> 10) - s.blo)::bigint * s.nb / s.nblocks)::int AS bucket,
+             a.first_step, a.last_step, a.mn[1], a.mn[2]::int, a.mx[1], (-a.mx[2])::int, a.nan_step
+      FROM unnest(${seg.map((x) => x.ord)}::int[], ${seg.map((x) => x.a)}::int[], ${seg.map((x) => x.b)}::int[]) AS g(ord, a, b)
+      JOIN s ON s.ord = g.ord
+      CROSS JOIN LATERAL (
+        SELECT ${PART_AGG} FROM metric_points p
+        WHERE p.job_id = s.job_id AND p.name = s.name AND p.step BETWEEN g.a AND g.b
+      ) a
+      WHERE a.first_step IS NOT NULL
+    ), bucket AS (
+      SELECT ord, min(first_step) AS first_step, max(last_step) AS last_step,
+             min(ARRAY[min_value, min_step::float8]) FILTER (WHERE min_value IS NOT NULL) AS mn,
+             max(ARRAY[max_value, -max_step::float8]) FILTER (WHERE max_value IS NOT NULL) AS mx,
+             min(nan_step) AS nan_step
+      FROM parts GROUP BY ord, bucket
+    ), chosen AS (
+      SELECT DISTINCT b.ord, x.step FROM bucket b
+      CROSS JOIN LATERAL unnest(ARRAY[b.first_step, b.last_step, b.mn[2]::int, (-b.mx[2])::int, b.nan_step]) AS x(step)
+      WHERE x.step IS NOT NULL
+    )
+    SELECT c.ord, ${POINT} FROM chosen c JOIN s ON s.ord = c.ord
+    JOIN metric_points p ON p.job_id = s.job_id AND p.name = s.name AND p.step = c.step
+    ORDER BY c.ord, p.step`;
+  const [, rows] = await prisma.$transaction([prisma.$executeRaw`SET LOCAL jit = off`, prisma.$queryRaw<PointRow[]>(query)]);
+  return rows;
+}
+
+export interface DownsampleOptions {
+  /**
+   * Read metric_rollups when buckets are at least a block wide (default true).
+   * false: always reduce from points (the slow path; for benchmarks and tests).
+   */
+  rollups?: boolean;
+}
+
+/** Whether M4 with `buckets` buckets over [lo, hi] reads rollups: when a bucket would span a block or more. */
+export function usesRollups(lo: number, hi: number, buckets: number): boolean {
+  return Math.floor((hi - lo) / buckets) + 1 >= ROLLUP_BLOCK;
+}
+
+/** M4 of each series with `buckets` buckets, each from rollups or from points as its width asks. */
+async function m4(prisma: PrismaClient, keys: SpannedKey[], range: StepRange, buckets: number, options: DownsampleOptions): Promise<MetricPointRow[][]> {
+  const viaRollups = keys.map((k) => options.rollups !== false && usesRollups(k.lo, k.hi, buckets));
+  const rollupKeys = keys.filter((_, i) => viaRollups[i]);
+  const pointKeys = keys.filter((_, i) => !viaRollups[i]);
+  const [fromRollups, fromPoints] = await Promise.all([
+    rollupKeys.length > 0 ? m4Rollups(prisma, rollupKeys, range, buckets).then((r) => group(r, rollupKeys.length)) : [],
+    pointKeys.length > 0 ? m4Points(prisma, pointKeys, range, buckets).then((r) => group(r, pointKeys.length)) : [],
+  ]);
+  let r = 0;
+  let p = 0;
+  return keys.map((_, i) => (viaRollups[i] ? fromRollups[r++]! : fromPoints[p++]!));
+}
+
 /** Drops the NaN extra of a single-bucket M4 result to fit maxPoints (maxPoints < 10 only). */
 function trimToCap(points: MetricPointRow[], maxPoints: number): MetricPointRow[] {
   if (points.length <= maxPoints) return points;
@@ -297,35 +433,40 @@ function trimToCap(points: MetricPointRow[], maxPoints: number): MetricPointRow[
 
 function group(rows: PointRow[], count: number): MetricPointRow[][] {
   const out: MetricPointRow[][] = Array.from({ length: count }, () => []);
-  for (const { ord, ...point } of rows) out[ord - 1]!.push(point);
+  for (const { ord, ...point } of rows) out[Number(ord) - 1]!.push(point);
   return out;
 }
 
 /**
  * Each series at most maxPoints points: returned whole when it fits, else reduced
- * by M4 in Postgres. Series come back in the order of `keys`; a key without points
- * in range gives an empty series.
+ * by M4 in Postgres (from rollups for wide buckets). Series come back in the order
+ * of `keys`; a key without points in range gives an empty series.
  */
 export async function downsampledSeries(
   prisma: PrismaClient,
   keys: SeriesKey[],
   range: StepRange,
   maxPoints: number,
+  options: DownsampleOptions = {},
 ): Promise<MetricSeries[]> {
   if (!Number.isInteger(maxPoints) || maxPoints < MIN_MAX_POINTS) throw new RangeError(`maxPoints must be an integer >= ${MIN_MAX_POINTS}`);
   if (keys.length === 0) return [];
   const counts = await cappedCounts(prisma, keys, range, maxPoints);
+  const span = new Map(counts.map((c) => [c.ord, c]));
   const fits = new Set(counts.filter((c) => c.n <= maxPoints).map((c) => c.ord));
   const small = keys.filter((_, i) => fits.has(i + 1));
-  const large = keys.filter((_, i) => !fits.has(i + 1));
+  const large: SpannedKey[] = keys.flatMap((k, i) => (fits.has(i + 1) ? [] : [{ ...k, lo: span.get(i + 1)!.lo!, hi: span.get(i + 1)!.hi! }]));
 
-  const smallPoints = small.length > 0 ? group(await wholeSeries(prisma, small, range), small.length) : [];
-  let largePoints = large.length > 0 ? group(await m4(prisma, large, range, Math.floor(maxPoints / 4)), large.length) : [];
+  const [smallPoints, firstTry] = await Promise.all([
+    small.length > 0 ? wholeSeries(prisma, small, range).then((r) => group(r, small.length)) : [],
+    large.length > 0 ? m4(prisma, large, range, Math.floor(maxPoints / 4), options) : [],
+  ]);
+  let largePoints = firstTry;
 
   const over = largePoints.map((p, i) => (p.length > maxPoints ? i : -1)).filter((i) => i >= 0);
   if (over.length > 0) {
     const retryKeys = over.map((i) => large[i]!);
-    const retried = group(await m4(prisma, retryKeys, range, Math.max(1, Math.floor(maxPoints / 5))), retryKeys.length);
+    const retried = await m4(prisma, retryKeys, range, Math.max(1, Math.floor(maxPoints / 5)), options);
     largePoints = largePoints.slice();
     over.forEach((i, j) => (largePoints[i] = trimToCap(retried[j]!, maxPoints)));
   }

@@ -4,17 +4,29 @@ import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { insertJob, insertPoints, metricsApp, range, toNumber, type JsonSeries } from './metrics-helpers.js';
 
-/** M4 as the API documents it, in plain JS: the steps a reduced series must consist of. */
+/**
+ * M4 as the API documents it, in plain JS: the steps a reduced series must consist
+ * of. Buckets are B equal step ranges from the first step, or, when such a bucket
+ * would be at least a rollup block (1024 steps) wide, the blocks in range dealt out
+ * to min(B, blocks) buckets: block b (= floor(step / 1024)) to bucket
+ * floor((b - first block) * buckets / blocks).
+ */
 function expectedSteps(steps: number[], values: number[], maxPoints: number): number[] {
   if (steps.length <= maxPoints) return steps;
   const pick = (buckets: number): number[] => {
     const lo = steps[0]!;
     const hi = steps[steps.length - 1]!;
     const w = Math.floor((hi - lo) / buckets) + 1;
+    const blo = Math.floor(lo / 1024);
+    const nblocks = Math.floor(hi / 1024) - blo + 1;
+    const nb = Math.min(buckets, nblocks);
+    const bucketOf = w >= 1024
+      ? (s: number) => Math.floor(((Math.floor(s / 1024) - blo) * nb) / nblocks)
+      : (s: number) => Math.floor((s - lo) / w);
     const chosen = new Set<number>();
     const byBucket = new Map<number, number[]>();
     steps.forEach((s, i) => {
-      const b = Math.floor((s - lo) / w);
+      const b = bucketOf(s);
       if (!byBucket.has(b)) byBucket.set(b, []);
       byBucket.get(b)!.push(i);
     });
