@@ -103,12 +103,19 @@ function untilFinished(id: string, timeoutMs = 20_000) {
   return waitFor(() => getJob(id), (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status), { timeoutMs, what: `job ${id} finished` });
 }
 
-/** Waits until epoch `epoch` is stored, then a little into the next one. */
+/**
+ * Waits until epoch `epoch` is stored, then about a third into the next one (the
+ * previous epoch's duration tells how long one takes on this machine right now).
+ */
 async function intoEpochAfter(id: string, epoch: number): Promise<void> {
-  await waitFor(() => h.prisma.checkpoint.count({ where: { jobId: id, kind: 'epoch', epoch: { gte: epoch } } }), (n) => n > 0, {
-    intervalMs: 10, what: `epoch ${epoch} checkpoint`,
-  });
-  await new Promise((r) => setTimeout(r, 40));
+  const rows = await waitFor(
+    () => h.prisma.checkpoint.findMany({ where: { jobId: id, kind: 'epoch' }, orderBy: { epoch: 'asc' }, select: { epoch: true, createdAt: true } }),
+    (r) => r.some((c) => c.epoch! >= epoch),
+    { intervalMs: 10, what: `epoch ${epoch} checkpoint` },
+  );
+  const [a, b] = rows.slice(-2);
+  const epochMs = a && b ? b.createdAt.getTime() - a.createdAt.getTime() : 300;
+  await new Promise((r) => setTimeout(r, Math.max(30, epochMs / 3)));
 }
 
 /** Every per-epoch metric once per epoch, batch_loss once per 10 steps, one 'epoch' event per epoch. */
