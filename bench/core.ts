@@ -13,6 +13,11 @@
 //   node dist/bench/core.js [--epochs 3] [--limit 60000]
 //        [--tfjs-cpu-limit 5000] [--tfjs-cpu-epochs 1]   the pure-JS backend runs ~500 samples/s
 //        [--only ours,tfjs-wasm,tfjs-cpu,pytorch]
+//
+// PyTorch runs with libgomp's defaults. On a busy machine its 2-thread row collapses
+// (~10× slower than 1 thread: OpenMP threads spin, then sleep, at every parallel op's
+// barrier while the other thread is descheduled); `OMP_WAIT_POLICY=PASSIVE npm run
+// bench:core` is passed through and restores it.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -103,6 +108,10 @@ async function main(): Promise<void> {
       }
     } else {
       notes.push('PyTorch: not installed (apt-get install python3-torch libopenblas0-openmp)');
+    }
+    if (runs.some((r) => r.label.startsWith('pytorch')) && !process.env.OMP_WAIT_POLICY) {
+      notes.push('PyTorch ran with the libgomp default wait policy; with other work on the cores its 2-thread row can ' +
+        'collapse — compare with OMP_WAIT_POLICY=PASSIVE.');
     }
   }
 

@@ -116,7 +116,8 @@ def main():
         'trainSamples': n, 'epochs': a.epochs, 'epochsTimed': timed,
         'testAccuracy': test_acc,
         'peakRssMB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
-        'info': f'torch threads {torch.get_num_threads()}, BLAS {blas_library()}',
+        'info': f'torch threads {torch.get_num_threads()}, BLAS {blas_library()}, '
+                f'OMP_WAIT_POLICY {os.environ.get("OMP_WAIT_POLICY", "unset (libgomp default)")}',
     }
     print('RESULT ' + json.dumps(result), flush=True)
 
