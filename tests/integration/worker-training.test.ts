@@ -133,6 +133,29 @@ describe('training worker', () => {
     assert.equal(job.attempt, 1);
   });
 
+  test('with WORKER_CONCURRENCY 2 two multi-threaded jobs train at the same time, each on its own thread pool', async () => {
+    for (const w of workers.splice(0)) await w.close();
+    const w = await TrainingWorker.start({
+      config: { ...h.config, trainerThreads: 2 }, prisma: h.prisma, logger: h.logger, concurrency: 2, requeueDelayMs: 100,
+    });
+    workers.push(w);
+    const spec = (name: string) => tinySpec({
+      name,
+      dataset: { name: 'synthetic/spirals', n: 1200, validationSplit: 0.2, seed: 3 },
+      model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] },
+      training: { epochs: 6, batchSize: 8, seed: 1, threads: 2 },
+    });
+    const ids = [await submit(spec('pool-a')), await submit(spec('pool-b'))];
+    await waitFor(async () => w.runningJobIds.length, (n) => n === 2, { intervalMs: 5, what: 'both jobs running at once' });
+    for (const id of ids) {
+      const job = await untilStatus(id, ['succeeded', 'failed']);
+      assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
+      // a pool shared by both would refuse the second job ('ThreadPool is in use'), which would then need a retry
+      assert.equal(job.attempt, 1);
+    }
+    for (const w of workers.splice(0)) await w.close();
+  });
+
   test('a worker shut down mid-job puts it back in the queue and the next worker resumes it from its checkpoint', async () => {
     for (const w of workers.splice(0)) await w.close();
     const first = await startWorker();
