@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { insertJob, insertPoints, metricsApp, range, toNumber, type JsonSeries } from './metrics-helpers.js';
+import { usesRollups } from '../../src/db/metric-queries.js';
 
 /**
  * M4 as the API documents it, in plain JS: the steps a reduced series must consist
@@ -35,8 +36,8 @@ function expectedSteps(steps: number[], values: number[], maxPoints: number): nu
       chosen.add(steps[idx[idx.length - 1]!]!);
       const finite = idx.filter((i) => !Number.isNaN(values[i]!));
       if (finite.length > 0) {
-        const min = Math.min(...finite.map((i) => values[i]!));
-        const max = Math.max(...finite.map((i) => values[i]!));
+        const min = finite.reduce((m, i) => Math.min(m, values[i]!), Infinity);
+        const max = finite.reduce((m, i) => Math.max(m, values[i]!), -Infinity);
         chosen.add(steps[finite.find((i) => values[i] === min)!]!);
         chosen.add(steps[finite.find((i) => values[i] === max)!]!);
       }
@@ -176,6 +177,68 @@ describe('GET /v1/jobs/:id/metrics?maxPoints (M4 in Postgres)', () => {
     const series = (res.json() as { series: JsonSeries[] }).series;
     assert.deepEqual(series.map((s) => s.name), ['constant', 'monotone', 'nan-everywhere', 'nan-gaps', 'random', 'short', 'spike']);
     assert.ok(series.every((s) => s.points.length <= 8 && s.downsampled));
+  });
+
+  test('long series read from rollups: a lone spike, a NaN block and the true maximum survive, as in the reference', async () => {
+    // 200k points; the spike sits in the middle of a block, next to a whole block of
+    // NaN, and the series' true maximum is a tie (the earliest step must win).
+    const n = 200_000;
+    const steps = range(0, n).map((i) => i * 3);
+    const values = steps.map((s) => 1 + Math.sin(s / 5000) * 0.1);
+    const mid = n / 2 + 517;
+    values[mid] = 1e6;
+    const nanBlock = Math.floor(steps[mid]! / 1024) + 2;
+    steps.forEach((s, i) => {
+      if (Math.floor(s / 1024) === nanBlock) values[i] = NaN;
+    });
+    values[n - 10] = 2e6;
+    values[n - 5] = 2e6;
+    values[10] = -3;
+    await insertPoints(db.prisma, job, 'long', steps, values);
+    for (const maxPoints of [1000, 400, 40, 5]) {
+      assert.ok(usesRollups(steps[0]!, steps[n - 1]!, Math.floor(maxPoints / 4)), `maxPoints=${maxPoints} takes the rollup path`);
+      const s = await fetchSeries('long', `maxPoints=${maxPoints}`);
+      const got = s.points.map((p) => p.step);
+      assert.ok(got.length <= maxPoints, `${got.length} points for maxPoints=${maxPoints}`);
+      const expected = expectedSteps(steps, values, maxPoints);
+      if (expected.length <= maxPoints) assert.deepEqual(got, expected, `maxPoints=${maxPoints}`);
+      else assert.ok(got.every((x) => expected.includes(x)));
+      const byStep = new Map(s.points.map((p) => [p.step, p]));
+      // (with a single bucket, maxPoints=5, the spike is not the series' maximum)
+      if (maxPoints >= 40) assert.equal(byStep.get(steps[mid]!)?.value, 1e6, `the spike at maxPoints=${maxPoints}`);
+      assert.equal(byStep.get(steps[n - 10]!)?.value, 2e6, 'the true maximum, earliest of the tie');
+      assert.equal(byStep.get(steps[10]!)?.value, -3);
+      assert.ok(byStep.has(0) && byStep.has(steps[n - 1]!), 'first and last point');
+      if (maxPoints >= 40) assert.ok(s.points.some((p) => p.value === 'NaN'), 'the NaN block stays visible');
+      for (const p of s.points) {
+        const i = p.step / 3;
+        assert.ok(Object.is(toNumber(p.value), values[i]), `value at ${p.step} is the stored one`);
+        assert.equal(p.epoch, Math.floor(p.step / 100));
+        assert.equal(p.time, new Date(Date.UTC(2026, 0, 1) + p.step * 1000).toISOString());
+      }
+    }
+  });
+
+  test('a step range that cuts blocks at both ends reads those blocks from points, the rest from rollups', async () => {
+    const steps = range(0, 200_000).map((i) => i * 3);
+    const from = 1024 * 50 + 700;
+    const to = 1024 * 500 + 3;
+    const inside = steps.map((s, i) => [s, i] as const).filter(([s]) => s >= from && s <= to);
+    const values = steps.map((s) => 1 + Math.sin(s / 5000) * 0.1);
+    // extremes just outside the range must not leak in; just inside they must be kept
+    const firstIn = inside[0]![1];
+    const lastIn = inside[inside.length - 1]![1];
+    for (const [i, v] of [[firstIn - 1, 99], [lastIn + 1, 99], [firstIn + 2, 50], [lastIn - 1, -50]] as const) values[i] = v;
+    await insertPoints(db.prisma, job, 'cut', steps, values);
+    const maxPoints = 200;
+    assert.ok(usesRollups(steps[firstIn]!, steps[lastIn]!, maxPoints / 4));
+    const s = await fetchSeries('cut', `maxPoints=${maxPoints}&from=${from}&to=${to}`);
+    const expected = expectedSteps(inside.map(([x]) => x), inside.map(([, i]) => values[i]!), maxPoints);
+    assert.deepEqual(s.points.map((p) => p.step), expected);
+    assert.equal(s.points[0]!.step, steps[firstIn]);
+    assert.equal(s.points[s.points.length - 1]!.step, steps[lastIn]);
+    assert.ok(s.points.some((p) => p.value === 50) && s.points.some((p) => p.value === -50));
+    assert.ok(!s.points.some((p) => p.value === 99));
   });
 
   test('maxPoints below 4 is a 400 with a pointer', async () => {
