@@ -29,7 +29,8 @@ const MaxPoints = Type.Integer({
   description:
     'at most this many points per series. A longer series is reduced in Postgres (M4): its step range is cut into ' +
     'floor(maxPoints/4) buckets, each keeping its first, last, minimum and maximum point, so the first and last ' +
-    'point and every spike survive. NaN never counts as a minimum or maximum (±Infinity do); a bucket holding NaN keeps ' +
+    'point and every spike survive. (Where a bucket would span 1024 steps or more, buckets are whole blocks of 1024 ' +
+    'steps, block = floor(step/1024), dealt out evenly, and are read from per-block rollups.) NaN never counts as a minimum or maximum (±Infinity do); a bucket holding NaN keeps ' +
     'its first NaN point as well (the series is then reduced to floor(maxPoints/5) buckets if that is needed to stay within maxPoints).',
 });
 
