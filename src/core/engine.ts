@@ -57,8 +57,10 @@ export class LocalEngine implements Engine {
     const { plan, heap, spec } = o;
     this.params = heap.alloc(plan.size);
     this.grads = heap.alloc(plan.size);
+    const kernels = createKernels(heap);
     this.replica = new Replica(plan, spec.model, spec.loss, o.data.task, this.params, this.grads, heap,
-      spec.training.batchSize, createKernels(heap));
+      spec.training.batchSize, kernels);
+    o.optimizer.kernels = kernels.optimizer ?? null;
     const weights = weightRanges(plan);
     this.layerStats = new Float64Array(3 * weights.length);
     this.update = {

@@ -26,9 +26,11 @@ function serve(m: AttachMessage): void {
   const params = f32(o.params, P);
   const allGrads = o.grads.map((g) => f32(g, P));
   const grads = allGrads[m.shard];
-  const replica = new Replica(m.plan, m.model, m.loss, m.task, params, grads, heap, m.maxShardRows, createKernels(heap));
+  const kernels = createKernels(heap);
+  const replica = new Replica(m.plan, m.model, m.loss, m.task, params, grads, heap, m.maxShardRows, kernels);
   let nextState = 0;
   const optimizer = createOptimizer(m.optimizer, P, (n) => f32(m.optimizerOffsets[nextState++], n));
+  optimizer.kernels = kernels.optimizer ?? null;
   const weights = weightRanges(m.plan);
   const update = {
     params, grads: allGrads[0], others: allGrads.slice(1), snapshot: f32(o.snapshot, P), optimizer, weights,

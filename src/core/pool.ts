@@ -114,7 +114,9 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
     const maxShardRows = Math.ceil(batch / threads);
     const params = heap.alloc(plan.size);
     const grads = heap.alloc(plan.size);
-    const replica = new Replica(plan, spec.model, spec.loss, data.task, params, grads, heap, maxShardRows, createKernels(heap));
+    const kernels = createKernels(heap);
+    const replica = new Replica(plan, spec.model, spec.loss, data.task, params, grads, heap, maxShardRows, kernels);
+    optimizer.kernels = kernels.optimizer ?? null;
     const snapshot = heap.alloc(plan.size);
     const L = weightRanges(plan).length;
     const ctrl = int32(heap, 16);

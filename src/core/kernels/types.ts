@@ -7,8 +7,21 @@
 //   weight grad    dW = dZᵀ · X      -> gemmTN(out, in, B, dZ, X, dW, accumulate)
 //   input grad     dX = dZ · W       -> gemmNN(B, in, out, dZ, W, dX, false)
 
+/**
+ * SIMD sweeps of the optimizer rules in src/core/optimizers (which remain the
+ * reference). Buffers are full-length views into the heap; [from, to) is the range.
+ */
+export interface OptimizerKernels {
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, from: number, to: number,
+    beta1: number, beta2: number, stepSize: number, invBiasCorrection2Sqrt: number, eps: number): void;
+  rmsprop(p: Float32Array, g: Float32Array, sq: Float32Array, from: number, to: number, alpha: number, lr: number, eps: number): void;
+  adagrad(p: Float32Array, g: Float32Array, sum: Float32Array, from: number, to: number, lr: number, eps: number): void;
+}
+
 export interface Kernels {
   readonly name: string;
+  /** present where a faster implementation of the optimizer sweeps exists */
+  readonly optimizer?: OptimizerKernels;
   /** C(M,N) = A(M,K) · B(N,K)ᵀ [+ bias(N) broadcast over rows] [+ C if accumulate] */
   gemmNT(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array,
     bias: Float32Array | null, accumulate: boolean): void;

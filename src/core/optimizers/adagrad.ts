@@ -2,6 +2,7 @@
 //   sum ← sum + g²
 //   p   ← p − lr·g / (√sum + ε)
 // Every parameter's step shrinks with the whole history of its squared gradients.
+import type { OptimizerKernels } from '../kernels/types.js';
 import type { Optimizer, StateAlloc } from './types.js';
 
 export interface AdagradOptions {
@@ -15,6 +16,7 @@ export class Adagrad implements Optimizer {
   learningRate: number;
   readonly epsilon: number;
   readonly state: { sum: Float32Array };
+  kernels: OptimizerKernels | null = null;
 
   constructor(opts: AdagradOptions, size: number, alloc: StateAlloc) {
     this.learningRate = opts.learningRate;
@@ -26,6 +28,7 @@ export class Adagrad implements Optimizer {
   step(params: Float32Array, grads: Float32Array, _t: number, from: number, to: number): void {
     const lr = this.learningRate, eps = this.epsilon;
     const sum = this.state.sum;
+    if (this.kernels) { this.kernels.adagrad(params, grads, sum, from, to, lr, eps); return; }
     for (let i = from; i < to; i++) {
       const g = grads[i];
       const s = (sum[i] = sum[i] + g * g);

@@ -5,6 +5,7 @@
 //   p  ← p − lr·m̂ / (√v̂ + ε)
 // Written the way PyTorch evaluates it, so ε lands in the same place:
 //   step_size = lr / (1 − β1^t);  denom = √v / √(1 − β2^t) + ε;  p ← p − step_size·m / denom
+import type { OptimizerKernels } from '../kernels/types.js';
 import type { Optimizer, StateAlloc } from './types.js';
 
 export interface AdamOptions {
@@ -24,6 +25,7 @@ export class Adam implements Optimizer {
   readonly beta2: number;
   readonly epsilon: number;
   readonly state: { exp_avg: Float32Array; exp_avg_sq: Float32Array };
+  kernels: OptimizerKernels | null = null;
 
   constructor(opts: AdamOptions, size: number, alloc: StateAlloc) {
     this.learningRate = opts.learningRate;
@@ -40,6 +42,7 @@ export class Adam implements Optimizer {
     const biasCorrection1 = 1 - Math.pow(b1, t);
     const biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
     const stepSize = this.learningRate / biasCorrection1;
+    if (this.kernels) { this.kernels.adam(params, grads, m, v, from, to, b1, b2, stepSize, 1 / biasCorrection2Sqrt, eps); return; }
     for (let i = from; i < to; i++) {
       const g = grads[i];
       const mi = (m[i] = b1 * m[i] + (1 - b1) * g);

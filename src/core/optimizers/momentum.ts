@@ -5,6 +5,7 @@
 //                                     and a resumed run only needs the buffer)
 //   d   ← g + μ·buf   if nesterov, else buf
 //   p   ← p − lr·d
+import type { OptimizerKernels } from '../kernels/types.js';
 import type { Optimizer, StateAlloc } from './types.js';
 
 export interface MomentumOptions {
@@ -21,6 +22,7 @@ export class Momentum implements Optimizer {
   readonly momentum: number;
   readonly nesterov: boolean;
   readonly state: { momentum_buffer: Float32Array };
+  kernels: OptimizerKernels | null = null;
 
   constructor(opts: MomentumOptions, size: number, alloc: StateAlloc) {
     this.learningRate = opts.learningRate;

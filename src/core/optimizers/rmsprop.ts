@@ -2,6 +2,7 @@
 //   σ² ← α·σ² + (1 − α)·g²          running average of squared gradients
 //   p  ← p − lr·g / (√σ² + ε)
 // Unlike Adagrad, old gradients fade out, so the step size can grow again.
+import type { OptimizerKernels } from '../kernels/types.js';
 import type { Optimizer, StateAlloc } from './types.js';
 
 export interface RMSpropOptions {
@@ -18,6 +19,7 @@ export class RMSprop implements Optimizer {
   readonly alpha: number;
   readonly epsilon: number;
   readonly state: { square_avg: Float32Array };
+  kernels: OptimizerKernels | null = null;
 
   constructor(opts: RMSpropOptions, size: number, alloc: StateAlloc) {
     this.learningRate = opts.learningRate;
@@ -30,6 +32,7 @@ export class RMSprop implements Optimizer {
   step(params: Float32Array, grads: Float32Array, _t: number, from: number, to: number): void {
     const lr = this.learningRate, alpha = this.alpha, eps = this.epsilon;
     const sq = this.state.square_avg;
+    if (this.kernels) { this.kernels.rmsprop(params, grads, sq, from, to, alpha, lr, eps); return; }
     for (let i = from; i < to; i++) {
       const g = grads[i];
       const s = (sq[i] = alpha * sq[i] + (1 - alpha) * g * g);

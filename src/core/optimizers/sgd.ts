@@ -1,5 +1,6 @@
 // Vanilla gradient descent, torch.optim.SGD(momentum=0, dampening=0):
 //   p ← p − lr·g
+import type { OptimizerKernels } from '../kernels/types.js';
 import type { Optimizer } from './types.js';
 
 export interface SGDOptions { learningRate: number }
@@ -8,6 +9,7 @@ export class SGD implements Optimizer {
   readonly type = 'sgd' as const;
   learningRate: number;
   readonly state: Record<string, Float32Array> = {};
+  kernels: OptimizerKernels | null = null;
 
   constructor(opts: SGDOptions) {
     this.learningRate = opts.learningRate;

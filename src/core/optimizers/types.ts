@@ -3,6 +3,7 @@
 // state in flat Float32Arrays of the same length. Worker threads may each call step()
 // on a disjoint range [from, to) of the same buffers at the same time, so step() reads
 // and writes only that range and keeps no per-step scalar state on the object.
+import type { OptimizerKernels } from '../kernels/types.js';
 import type { OptimizerSpec } from '../types.js';
 
 export type OptimizerType = OptimizerSpec['type'];
@@ -21,6 +22,11 @@ export interface Optimizer {
   learningRate: number;
   /** named state buffers (checkpointed), e.g. { exp_avg, exp_avg_sq } — PyTorch's state names */
   readonly state: Record<string, Float32Array>;
+  /**
+   * SIMD sweeps of this rule for the calling thread (set by the engine; each thread has
+   * its own Optimizer object over the shared state). Null: the JS loop below runs.
+   */
+  kernels: OptimizerKernels | null;
   /** one update of params[from,to) from grads[from,to); t = 1-based global step count (Adam bias correction) */
   step(params: Float32Array, grads: Float32Array, t: number, from: number, to: number): void;
 }

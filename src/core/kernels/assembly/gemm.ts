@@ -288,3 +288,6 @@ export function gemmNN(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize,
   accumulate: i32, scratch: usize): void {
   gemm(FORM_NN, M, N, K, a, b, c, 0, accumulate, scratch);
 }
+
+// Optimizer sweeps live beside the matrix products so one module serves a thread.
+export { adamSweep, rmspropSweep, adagradSweep } from './optim';

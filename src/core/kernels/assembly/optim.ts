@@ -1,0 +1,80 @@
+// Optimizer sweeps over [from, to) of the flat parameter buffer, f32x4 at a time, the
+// same update rules as src/core/optimizers/*.ts (which stay the readable reference
+// and the fallback). Pointers are byte offsets of element 0 of each buffer.
+
+// Adam:  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p −= stepSize·m / (√v / √(1−β2^t) + ε)
+//        with stepSize = lr / (1 − β1^t) — PyTorch's arrangement of the bias corrections
+export function adamSweep(p: usize, g: usize, m: usize, v: usize, from: i32, to: i32,
+  b1: f32, b2: f32, stepSize: f32, invBc2Sqrt: f32, eps: f32): void {
+  const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
+  const vss = f32x4.splat(stepSize), vbc = f32x4.splat(invBc2Sqrt), veps = f32x4.splat(eps);
+  let i = from;
+  for (; i < to && (i & 3) != 0; i++) adamOne(p, g, m, v, i, b1, b2, stepSize, invBc2Sqrt, eps);
+  for (; i + 4 <= to; i += 4) {
+    const o = <usize>i << 2;
+    const gi = v128.load(g + o);
+    const mi = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vb1c, gi));
+    const vi = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vb2c, f32x4.mul(gi, gi)));
+    v128.store(m + o, mi);
+    v128.store(v + o, vi);
+    const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vi), vbc), veps);
+    v128.store(p + o, f32x4.sub(v128.load(p + o), f32x4.div(f32x4.mul(vss, mi), denom)));
+  }
+  for (; i < to; i++) adamOne(p, g, m, v, i, b1, b2, stepSize, invBc2Sqrt, eps);
+}
+
+@inline function adamOne(p: usize, g: usize, m: usize, v: usize, i: i32, b1: f32, b2: f32, stepSize: f32, invBc2Sqrt: f32, eps: f32): void {
+  const o = <usize>i << 2;
+  const gi = load<f32>(g + o);
+  const mi = b1 * load<f32>(m + o) + (1 - b1) * gi;
+  const vi = b2 * load<f32>(v + o) + (1 - b2) * gi * gi;
+  store<f32>(m + o, mi);
+  store<f32>(v + o, vi);
+  store<f32>(p + o, load<f32>(p + o) - stepSize * mi / (Mathf.sqrt(vi) * invBc2Sqrt + eps));
+}
+
+// RMSprop: sq = α·sq + (1−α)·g²;  p −= lr·g / (√sq + ε)
+export function rmspropSweep(p: usize, g: usize, sq: usize, from: i32, to: i32, alpha: f32, lr: f32, eps: f32): void {
+  const va = f32x4.splat(alpha), vac = f32x4.splat(1 - alpha), vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
+  let i = from;
+  for (; i < to && (i & 3) != 0; i++) rmspropOne(p, g, sq, i, alpha, lr, eps);
+  for (; i + 4 <= to; i += 4) {
+    const o = <usize>i << 2;
+    const gi = v128.load(g + o);
+    const s = f32x4.add(f32x4.mul(va, v128.load(sq + o)), f32x4.mul(vac, f32x4.mul(gi, gi)));
+    v128.store(sq + o, s);
+    v128.store(p + o, f32x4.sub(v128.load(p + o), f32x4.div(f32x4.mul(vlr, gi), f32x4.add(f32x4.sqrt(s), veps))));
+  }
+  for (; i < to; i++) rmspropOne(p, g, sq, i, alpha, lr, eps);
+}
+
+@inline function rmspropOne(p: usize, g: usize, sq: usize, i: i32, alpha: f32, lr: f32, eps: f32): void {
+  const o = <usize>i << 2;
+  const gi = load<f32>(g + o);
+  const s = alpha * load<f32>(sq + o) + (1 - alpha) * gi * gi;
+  store<f32>(sq + o, s);
+  store<f32>(p + o, load<f32>(p + o) - lr * gi / (Mathf.sqrt(s) + eps));
+}
+
+// Adagrad: sum += g²;  p −= lr·g / (√sum + ε)
+export function adagradSweep(p: usize, g: usize, sum: usize, from: i32, to: i32, lr: f32, eps: f32): void {
+  const vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
+  let i = from;
+  for (; i < to && (i & 3) != 0; i++) adagradOne(p, g, sum, i, lr, eps);
+  for (; i + 4 <= to; i += 4) {
+    const o = <usize>i << 2;
+    const gi = v128.load(g + o);
+    const s = f32x4.add(v128.load(sum + o), f32x4.mul(gi, gi));
+    v128.store(sum + o, s);
+    v128.store(p + o, f32x4.sub(v128.load(p + o), f32x4.div(f32x4.mul(vlr, gi), f32x4.add(f32x4.sqrt(s), veps))));
+  }
+  for (; i < to; i++) adagradOne(p, g, sum, i, lr, eps);
+}
+
+@inline function adagradOne(p: usize, g: usize, sum: usize, i: i32, lr: f32, eps: f32): void {
+  const o = <usize>i << 2;
+  const gi = load<f32>(g + o);
+  const s = load<f32>(sum + o) + gi * gi;
+  store<f32>(sum + o, s);
+  store<f32>(p + o, load<f32>(p + o) - lr * gi / (Mathf.sqrt(s) + eps));
+}
