@@ -348,6 +348,12 @@ export function rollupGeometry(lo: number, hi: number, range: StepRange, buckets
   return { blo, nblocks, nb, rb0: firstCut ? blo + 1 : blo, rb1: lastCut ? bhi - 1 : bhi, segments };
 }
 
+/** Combines the parts of one bucket: first, last, min by (value, step), max by (value desc, step), first NaN. */
+const BUCKET_AGG = Prisma.raw(`min(first_step) AS first_step, max(last_step) AS last_step,
+  min(ARRAY[min_value, min_step::float8]) FILTER (WHERE min_value IS NOT NULL) AS mn,
+  max(ARRAY[max_value, -max_step::float8]) FILTER (WHERE max_value IS NOT NULL) AS mx,
+  min(nan_step) AS nan_step`);
+
 /**
  * M4 over buckets of whole blocks, read from metric_rollups (see the top of this
  * file). Per series: its rollup rows in the block range (one index range scan),
@@ -355,23 +361,28 @@ export function rollupGeometry(lo: number, hi: number, range: StepRange, buckets
  * (first = min first, last = max last, min by (value, step), max by (value desc,
  * step), first NaN = min); then the chosen steps are fetched by primary key.
  */
-async function m4Rollups(prisma: PrismaClient, keys: SpannedKey[], range: StepRange, buckets: number): Promise<PointRow[]> {
+async function m4Rollups(prisma: PrismaClient, keys: SpannedKey[], range: StepRange, buckets: number, cap: number): Promise<PointRow[]> {
   const geo = keys.map((k) => rollupGeometry(k.lo, k.hi, range, buckets));
+  // The fallback bucketing (floor(cap / 5) buckets, for a series whose NaN points
+  // push it over cap) is computed in the same statement: it costs a second GROUP BY
+  // over the same few rows instead of a second round trip.
+  const fallback = Math.min(buckets, Math.max(1, Math.floor(cap / 5)));
+  const nb2 = keys.map((k) => rollupGeometry(k.lo, k.hi, range, fallback).nb);
   const seg = geo.flatMap((g, i) => g.segments.map(([a, b]) => ({ ord: i + 1, a, b })));
   const query = Prisma.sql`
     WITH s AS MATERIALIZED (
-      SELECT s.ord::int AS ord, s.job_id, s.name, s.blo, s.nblocks, s.nb, s.rb0, s.rb1
+      SELECT s.ord::int AS ord, s.job_id, s.name, s.blo, s.nblocks, s.nb, s.nb2, s.rb0, s.rb1
       FROM unnest(${keys.map((k) => k.jobId)}::uuid[], ${keys.map((k) => k.name)}::text[],
                   ${geo.map((g) => g.blo)}::int[], ${geo.map((g) => g.nblocks)}::int[], ${geo.map((g) => g.nb)}::int[],
-                  ${geo.map((g) => g.rb0)}::int[], ${geo.map((g) => g.rb1)}::int[])
-        WITH ORDINALITY AS s(job_id, name, blo, nblocks, nb, rb0, rb1, ord)
+                  ${nb2}::int[], ${geo.map((g) => g.rb0)}::int[], ${geo.map((g) => g.rb1)}::int[])
+        WITH ORDINALITY AS s(job_id, name, blo, nblocks, nb, nb2, rb0, rb1, ord)
     ), parts AS (
       SELECT s.ord, ((r.block - s.blo)::bigint * s.nb / s.nblocks)::int AS bucket,
-             r.first_step, r.last_step, r.min_value, r.min_step, r.max_value, r.max_step, r.nan_step
+             ((r.block - s.blo)::bigint * s.nb2 / s.nblocks)::int AS bucket2, r.first_step, r.last_step, r.min_value, r.min_step, r.max_value, r.max_step, r.nan_step
       FROM s JOIN metric_rollups r ON r.job_id = s.job_id AND r.name = s.name AND r.block BETWEEN s.rb0 AND s.rb1
       UNION ALL
       SELECT s.ord, (((g.a >> 10) - s.blo)::bigint * s.nb / s.nblocks)::int AS bucket,
-             a.first_step, a.last_step, a.mn[1], a.mn[2]::int, a.mx[1], (-a.mx[2])::int, a.nan_step
+             (((g.a >> 10) - s.blo)::bigint * s.nb2 / s.nblocks)::int AS bucket2, a.first_step, a.last_step, a.mn[1], a.mn[2]::int, a.mx[1], (-a.mx[2])::int, a.nan_step
       FROM unnest(${seg.map((x) => x.ord)}::int[], ${seg.map((x) => x.a)}::int[], ${seg.map((x) => x.b)}::int[]) AS g(ord, a, b)
       JOIN s ON s.ord = g.ord
       CROSS JOIN LATERAL (
@@ -380,15 +391,17 @@ async function m4Rollups(prisma: PrismaClient, keys: SpannedKey[], range: StepRa
       ) a
       WHERE a.first_step IS NOT NULL
     ), bucket AS (
-      SELECT ord, min(first_step) AS first_step, max(last_step) AS last_step,
-             min(ARRAY[min_value, min_step::float8]) FILTER (WHERE min_value IS NOT NULL) AS mn,
-             max(ARRAY[max_value, -max_step::float8]) FILTER (WHERE max_value IS NOT NULL) AS mx,
-             min(nan_step) AS nan_step
-      FROM parts GROUP BY ord, bucket
-    ), chosen AS (
-      SELECT DISTINCT b.ord, x.step FROM bucket b
+      SELECT ord, 1 AS try, ${BUCKET_AGG} FROM parts GROUP BY ord, bucket
+      UNION ALL
+      SELECT ord, 2 AS try, ${BUCKET_AGG} FROM parts GROUP BY ord, bucket2
+    ), picked AS (
+      SELECT DISTINCT b.ord, b.try, x.step FROM bucket b
       CROSS JOIN LATERAL unnest(ARRAY[b.first_step, b.last_step, b.mn[2]::int, (-b.mx[2])::int, b.nan_step]) AS x(step)
       WHERE x.step IS NOT NULL
+    ), counted AS (
+      SELECT ord, count(*) FILTER (WHERE try = 1) <= ${cap}::int AS first_fits FROM picked GROUP BY ord
+    ), chosen AS (
+      SELECT p.ord, p.step FROM picked p JOIN counted c ON c.ord = p.ord WHERE p.try = CASE WHEN c.first_fits THEN 1 ELSE 2 END
     )
     SELECT c.ord, ${POINT} FROM chosen c JOIN s ON s.ord = c.ord
     JOIN metric_points p ON p.job_id = s.job_id AND p.name = s.name AND p.step = c.step
@@ -411,12 +424,19 @@ export function usesRollups(lo: number, hi: number, buckets: number): boolean {
 }
 
 /** M4 of each series with `buckets` buckets, each from rollups or from points as its width asks. */
-async function m4(prisma: PrismaClient, keys: SpannedKey[], range: StepRange, buckets: number, options: DownsampleOptions): Promise<MetricPointRow[][]> {
+async function m4(
+  prisma: PrismaClient,
+  keys: SpannedKey[],
+  range: StepRange,
+  buckets: number,
+  maxPoints: number,
+  options: DownsampleOptions,
+): Promise<MetricPointRow[][]> {
   const viaRollups = keys.map((k) => options.rollups !== false && usesRollups(k.lo, k.hi, buckets));
   const rollupKeys = keys.filter((_, i) => viaRollups[i]);
   const pointKeys = keys.filter((_, i) => !viaRollups[i]);
   const [fromRollups, fromPoints] = await Promise.all([
-    rollupKeys.length > 0 ? m4Rollups(prisma, rollupKeys, range, buckets).then((r) => group(r, rollupKeys.length)) : [],
+    rollupKeys.length > 0 ? m4Rollups(prisma, rollupKeys, range, buckets, maxPoints).then((r) => group(r, rollupKeys.length)) : [],
     pointKeys.length > 0 ? m4Points(prisma, pointKeys, range, buckets).then((r) => group(r, pointKeys.length)) : [],
   ]);
   let r = 0;
@@ -459,14 +479,14 @@ export async function downsampledSeries(
 
   const [smallPoints, firstTry] = await Promise.all([
     small.length > 0 ? wholeSeries(prisma, small, range).then((r) => group(r, small.length)) : [],
-    large.length > 0 ? m4(prisma, large, range, Math.floor(maxPoints / 4), options) : [],
+    large.length > 0 ? m4(prisma, large, range, Math.floor(maxPoints / 4), maxPoints, options) : [],
   ]);
   let largePoints = firstTry;
 
   const over = largePoints.map((p, i) => (p.length > maxPoints ? i : -1)).filter((i) => i >= 0);
   if (over.length > 0) {
     const retryKeys = over.map((i) => large[i]!);
-    const retried = await m4(prisma, retryKeys, range, Math.max(1, Math.floor(maxPoints / 5)), options);
+    const retried = await m4(prisma, retryKeys, range, Math.max(1, Math.floor(maxPoints / 5)), maxPoints, options);
     largePoints = largePoints.slice();
     over.forEach((i, j) => (largePoints[i] = trimToCap(retried[j]!, maxPoints)));
   }
