@@ -40,7 +40,7 @@ export class Dropout implements Layer {
     const stream = ctx.dropout === 'train' ? Stream.dropout : Stream.mc;
     const base = ctx.rowOffset * w;
     for (let i = 0; i < n; i++) {
-      const m = hash32(ctx.seed, stream, ctx.key, this.index, base + i) < t ? 0 : keep;
+      const m = keep * +(hash32(ctx.seed, stream, ctx.key, this.index, base + i) >= t);
       this.mask[i] = m;
       this.out[i] = X[i] * m;
     }
