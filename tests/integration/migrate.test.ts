@@ -59,6 +59,7 @@ test('migrate creates every table and records each migration as Prisma does', as
     'job_events',
     'jobs',
     'metric_points',
+    'metric_rollups',
   ]);
 
   const rows = await query<Record<string, unknown>>(
