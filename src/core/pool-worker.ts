@@ -7,7 +7,7 @@ import type { ForwardContext } from './layers/layer.js';
 import { Heap } from './memory.js';
 import { Replica } from './model.js';
 import { createOptimizer } from './optimizers/index.js';
-import { CMD, CTRL, barrier, type AttachMessage } from './pool.js';
+import { CMD, CTRL, barrier, waitWhileEqual, type AttachMessage } from './pool.js';
 import { shardRange, updateRange, weightRanges } from './update.js';
 
 parentPort!.on('message', (m: AttachMessage) => {
@@ -34,7 +34,7 @@ function serve(m: AttachMessage): void {
   const weights = weightRanges(m.plan);
   const update = {
     params, grads: allGrads[0], others: allGrads.slice(1), snapshot: f32(o.snapshot, P), optimizer, weights,
-    l1: m.regularization.l1 ?? 0, l2: m.regularization.l2 ?? 0,
+    l1: m.regularization.l1 ?? 0, l2: m.regularization.l2 ?? 0, vector: kernels.vector,
   };
   const [from, to] = shardRange(P, m.shard, m.threads);
   const ctrl = new Int32Array(buf, o.ctrl, 16);
@@ -54,7 +54,7 @@ function serve(m: AttachMessage): void {
   parentPort!.postMessage({ type: 'attached' });
 
   for (;;) {
-    Atomics.wait(ctrl, CTRL.seq, seq);
+    waitWhileEqual(ctrl, CTRL.seq, seq);
     seq = Atomics.load(ctrl, CTRL.seq);
     if (ctrl[CTRL.cmd] === CMD.detach) { Atomics.add(ctrl, CTRL.done, 1); Atomics.notify(ctrl, CTRL.done); return; }
     const rows = ctrl[CTRL.rows], shardRows = ctrl[CTRL.shardRows], step = ctrl[CTRL.step];

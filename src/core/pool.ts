@@ -95,6 +95,19 @@ function shareSplit(heap: Heap, s: Split): { split: Split; offsets: AttachMessag
   };
 }
 
+/**
+ * Waits while ctrl[index] === value: spins briefly first, because the other side is
+ * usually microseconds away and waking a sleeping thread (futex, and on a VM an
+ * interrupt to an idle vCPU) costs more than a short spin.
+ */
+export function waitWhileEqual(ctrl: Int32Array, index: number, value: number): void {
+  for (let i = 0; i < SPINS; i++) if (Atomics.load(ctrl, index) !== value) return;
+  Atomics.wait(ctrl, index, value);
+}
+
+/** Spin iterations before sleeping (~50 µs). */
+const SPINS = 20000;
+
 /** Barrier over T threads; `generation` counts completed barriers of this thread. */
 export function barrier(ctrl: Int32Array, threads: number, generation: number): void {
   const target = generation * threads;
@@ -102,7 +115,7 @@ export function barrier(ctrl: Int32Array, threads: number, generation: number): 
   for (;;) {
     const v = Atomics.load(ctrl, CTRL.arrive);
     if (v >= target) return;
-    Atomics.wait(ctrl, CTRL.arrive, v);
+    waitWhileEqual(ctrl, CTRL.arrive, v);
   }
 }
 
@@ -128,7 +141,7 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
     for (let k = 1; k < threads; k++) others.push(heap.alloc(plan.size));
     const engine = new ThreadEngine(params, grads, replica, shared?.split ?? null, {
       params, grads, others, snapshot, optimizer, weights: weightRanges(plan),
-      l1: spec.regularization?.l1 ?? 0, l2: spec.regularization?.l2 ?? 0,
+      l1: spec.regularization?.l1 ?? 0, l2: spec.regularization?.l2 ?? 0, vector: kernels.vector,
     }, ctrl, stats, partials, idx, pool, threads, L);
     if (threads === 1) return engine;
 
@@ -210,7 +223,7 @@ class ThreadEngine implements Engine {
     for (;;) {
       const v = Atomics.load(ctrl, CTRL.done);
       if (v >= target) break;
-      Atomics.wait(ctrl, CTRL.done, v);
+      waitWhileEqual(ctrl, CTRL.done, v);
     }
     const n = 3 * this.layers;
     this.layerStats.set(this.partial0);

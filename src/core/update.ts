@@ -8,6 +8,7 @@
 // Per-layer sums go to `partial` (3 per trainable layer: gradSq, updSq, wSq); the
 // caller adds the threads' partials and takes square roots.
 import type { ParamPlan } from './model.js';
+import type { VectorKernels } from './kernels/types.js';
 import type { Optimizer } from './optimizers/index.js';
 import { applyRegularization } from './regularization.js';
 
@@ -21,8 +22,10 @@ export interface UpdateContext {
   optimizer: Optimizer;
   l1: number;
   l2: number;
-  /** weight tensors, in trainable-layer order: [offset, length] */
+  /** weight tensors, in trainable-layer order: [from, to) */
   weights: Array<[number, number]>;
+  /** this thread's vector kernels (reduce, sums of squares) */
+  vector: VectorKernels;
 }
 
 export function weightRanges(plan: ParamPlan): Array<[number, number]> {
@@ -38,14 +41,12 @@ export function shardRange(n: number, k: number, T: number): [number, number] {
 export function updateRange(u: UpdateContext, from: number, to: number, step: number, sampleRatio: boolean,
   partial: Float64Array): void {
   const { params: p, grads: g, others, snapshot: s } = u;
-  for (const o of others) for (let i = from; i < to; i++) g[i] += o[i];
+  for (let k = 0; k < others.length; k++) u.vector.addInto(g, others[k], from, to);
   partial.fill(0);
   for (let l = 0; l < u.weights.length; l++) {
     const a = Math.max(from, u.weights[l][0]), b = Math.min(to, u.weights[l][1]);
     if (a >= b) continue;
-    let gs = 0;
-    for (let i = a; i < b; i++) gs += g[i] * g[i];
-    partial[3 * l] = gs;
+    partial[3 * l] = u.vector.sumSquares(g, a, b);
     applyRegularization(p, g, a, b, u.l1, u.l2);
     if (sampleRatio) for (let i = a; i < b; i++) s[i] = p[i];
   }

@@ -1,4 +1,4 @@
-import type { Kernels } from './types.js';
+import type { Kernels, VectorKernels } from './types.js';
 
 // Plain-JS reference kernels: the fallback where WebAssembly SIMD is unavailable and
 // the oracle the fast kernels are tested against. Loop orders keep the innermost
@@ -62,4 +62,13 @@ function gemmNN(M: number, N: number, K: number, A: Float32Array, B: Float32Arra
   }
 }
 
-export const jsKernels: Kernels = { name: 'js', gemmNT, gemmTN, gemmNN };
+export const jsVectorKernels: VectorKernels = {
+  addInto(g, o, from, to) { for (let i = from; i < to; i++) g[i] += o[i]; },
+  sumSquares(g, from, to) {
+    let s = 0;
+    for (let i = from; i < to; i++) s += g[i] * g[i];
+    return s;
+  },
+};
+
+export const jsKernels: Kernels = { name: 'js', gemmNT, gemmTN, gemmNN, vector: jsVectorKernels };

@@ -18,8 +18,17 @@ export interface OptimizerKernels {
   adagrad(p: Float32Array, g: Float32Array, sum: Float32Array, from: number, to: number, lr: number, eps: number): void;
 }
 
+/** Flat-vector sweeps of the parameter update (update.ts). */
+export interface VectorKernels {
+  /** g[i] += o[i] for i in [from, to) */
+  addInto(g: Float32Array, o: Float32Array, from: number, to: number): void;
+  /** Σ g[i]² over [from, to), in double precision */
+  sumSquares(g: Float32Array, from: number, to: number): number;
+}
+
 export interface Kernels {
   readonly name: string;
+  readonly vector: VectorKernels;
   /** present where a faster implementation of the optimizer sweeps exists */
   readonly optimizer?: OptimizerKernels;
   /** C(M,N) = A(M,K) · B(N,K)ᵀ [+ bias(N) broadcast over rows] [+ C if accumulate] */

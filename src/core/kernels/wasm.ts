@@ -25,6 +25,8 @@ interface GemmExports {
     b1: number, b2: number, stepSize: number, invBc2Sqrt: number, eps: number): void;
   rmspropSweep(p: number, g: number, sq: number, from: number, to: number, alpha: number, lr: number, eps: number): void;
   adagradSweep(p: number, g: number, sum: number, from: number, to: number, lr: number, eps: number): void;
+  addInto(g: number, o: number, from: number, to: number): void;
+  sumSquares(g: number, from: number, to: number): number;
 }
 
 const WASM_URL = new URL('./gemm.wasm', import.meta.url);
@@ -87,6 +89,10 @@ export function createWasmKernels(heap: Heap, module: WebAssembly.Module = gemmM
     },
     gemmNN(M, N, K, A, B, C, accumulate) {
       wasm.gemmNN(M, N, K, at(A, M * K, 'A'), at(B, K * N, 'B'), at(C, M * N, 'C'), accumulate ? 1 : 0, scratch);
+    },
+    vector: {
+      addInto(g, o, from, to) { wasm.addInto(at(g, to, 'g'), at(o, to, 'o'), from, to); },
+      sumSquares(g, from, to) { return wasm.sumSquares(at(g, to, 'g'), from, to); },
     },
     optimizer: {
       adam(p, g, m, v, from, to, b1, b2, stepSize, invBc2Sqrt, eps) {

@@ -46,3 +46,17 @@ for (const spec of specs) {
     assert.notEqual(fast[500], normal(1, Stream.init, 0, 0, 500)); // and inside it, moved
   });
 }
+
+test('the SIMD gradient reduce and sum of squares match the JS loops', { skip: !wasmKernelsAvailable() }, async () => {
+  const { jsVectorKernels } = await import('../../../src/core/kernels/js.js');
+  const heap = new Heap();
+  const simd = createWasmKernels(heap).vector;
+  const a = heap.alloc(N), b = heap.alloc(N), o = heap.alloc(N);
+  for (let i = 0; i < N; i++) { a[i] = b[i] = normal(3, Stream.data, i); o[i] = normal(4, Stream.data, i); }
+  simd.addInto(a, o, 5, 1030);
+  jsVectorKernels.addInto(b, o, 5, 1030);
+  assert.deepEqual(Array.from(a), Array.from(b));
+  const s1 = simd.sumSquares(a, 1, 1033), s2 = jsVectorKernels.sumSquares(a, 1, 1033);
+  assert.ok(Math.abs(s1 - s2) < 1e-9 * s2, `${s1} vs ${s2}`);
+  assert.equal(simd.sumSquares(a, 7, 7), 0);
+});

@@ -290,4 +290,4 @@ export function gemmNN(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize,
 }
 
 // Optimizer sweeps live beside the matrix products so one module serves a thread.
-export { adamSweep, rmspropSweep, adagradSweep } from './optim';
+export { adamSweep, rmspropSweep, adagradSweep, addInto, sumSquares } from './optim';

@@ -78,3 +78,30 @@ export function adagradSweep(p: usize, g: usize, sum: usize, from: i32, to: i32,
   store<f32>(sum + o, s);
   store<f32>(p + o, load<f32>(p + o) - lr * gi / (Mathf.sqrt(s) + eps));
 }
+
+// g[i] += o[i] over [from, to): reducing one thread's gradient into another's.
+export function addInto(g: usize, o: usize, from: i32, to: i32): void {
+  let i = from;
+  for (; i < to && (i & 3) != 0; i++) store<f32>(g + (<usize>i << 2), load<f32>(g + (<usize>i << 2)) + load<f32>(o + (<usize>i << 2)));
+  for (; i + 4 <= to; i += 4) {
+    const k = <usize>i << 2;
+    v128.store(g + k, f32x4.add(v128.load(g + k), v128.load(o + k)));
+  }
+  for (; i < to; i++) store<f32>(g + (<usize>i << 2), load<f32>(g + (<usize>i << 2)) + load<f32>(o + (<usize>i << 2)));
+}
+
+// Σ g[i]² over [from, to), accumulated in f64 (a norm over ~10^5 terms stays exact to ~1e-12).
+export function sumSquares(g: usize, from: i32, to: i32): f64 {
+  let acc = f64x2.splat(0);
+  let s: f64 = 0;
+  let i = from;
+  for (; i < to && (i & 3) != 0; i++) { const x = <f64>load<f32>(g + (<usize>i << 2)); s += x * x; }
+  for (; i + 4 <= to; i += 4) {
+    const x = v128.load(g + (<usize>i << 2));
+    const lo = f64x2.promote_low_f32x4(x);
+    const hi = f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 0, 1));
+    acc = f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+  }
+  for (; i < to; i++) { const x = <f64>load<f32>(g + (<usize>i << 2)); s += x * x; }
+  return s + f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+}
