@@ -20,7 +20,7 @@ import type { EarlyStoppingDecision, MetricPoint } from './types.js';
 export type { EngineFactory };
 
 /** Yield to the event loop at least this often (ms) so timers, lock renewals and cancel messages get through. */
-const YIELD_EVERY_MS = 50;
+const YIELD_EVERY_MS = 20;
 
 export async function train(opts: TrainOptions & { engine?: EngineFactory }): Promise<TrainResult> {
   const { spec, data } = opts;
@@ -86,6 +86,8 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
     let status: TrainResult['status'] = 'completed';
     let lastMetrics: Record<string, number> = history.at(-1)?.metrics ?? {};
     const runStart = performance.now();
+    // across epochs, not per epoch: short epochs must not starve the event loop
+    let lastYield = runStart;
     let samplesThisRun = 0;
 
     const resumeState = (epoch: number, inEpoch: PartialEpoch | null = null): ResumeState => ({
@@ -97,7 +99,7 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
       if (t.shuffle ?? true) permute(order, train.n, seed, Stream.shuffle, epoch);
       else for (let i = 0; i < train.n; i++) order[i] = i;
       let epochStart = performance.now();
-      let lossSum = 0, correct = 0, seen = 0, lastYield = epochStart, ratioSteps = 0, b0 = 0;
+      let lossSum = 0, correct = 0, seen = 0, ratioSteps = 0, b0 = 0;
       let points: MetricPoint[] = [];
       gradNormSum.fill(0); updRatioSum.fill(0);
       if (partial) {

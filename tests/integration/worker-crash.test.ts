@@ -12,20 +12,23 @@ import { validateJobSpec } from '../../src/spec/index.js';
 import { createTestApp, waitFor, type TestApp } from '../helpers/app.js';
 import { killAll, spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
-const EPOCHS = 12;
+const EPOCHS = 5;
 const THREADS = 2;
 /** 6400 training samples / batch 8 */
 const STEPS_PER_EPOCH = 800;
 
-/** ~250 ms per epoch on two threads: long enough to kill mid-epoch, short enough for the whole file to stay under 30 s. */
+/**
+ * A few hundred ms of training per epoch on two threads, several times the ~50–100 ms
+ * an epoch's database writes take: a signal sent mid-epoch lands among the batches.
+ */
 function crashSpec(name: string): Record<string, unknown> {
   return {
     name,
     dataset: { name: 'synthetic/spirals', n: 8000, validationSplit: 0.2, seed: 3 },
     model: {
       layers: [
-        { type: 'dense', units: 64, activation: 'relu' },
-        { type: 'dense', units: 64, activation: 'relu' },
+        { type: 'dense', units: 160, activation: 'relu' },
+        { type: 'dense', units: 160, activation: 'relu' },
         { type: 'dense', units: 3, activation: 'softmax' },
       ],
     },
@@ -109,13 +112,17 @@ function untilFinished(id: string, timeoutMs = 20_000) {
  */
 async function intoEpochAfter(id: string, epoch: number): Promise<void> {
   const rows = await waitFor(
-    () => h.prisma.checkpoint.findMany({ where: { jobId: id, kind: 'epoch' }, orderBy: { epoch: 'asc' }, select: { epoch: true, createdAt: true } }),
+    () => h.prisma.checkpoint.findMany({ where: { jobId: id, kind: 'epoch' }, orderBy: { epoch: 'asc' }, select: { epoch: true } }),
     (r) => r.some((c) => c.epoch! >= epoch),
-    { intervalMs: 10, what: `epoch ${epoch} checkpoint` },
+    { intervalMs: 5, what: `epoch ${epoch} checkpoint` },
   );
-  const [a, b] = rows.slice(-2);
-  const epochMs = a && b ? b.createdAt.getTime() - a.createdAt.getTime() : 300;
-  await new Promise((r) => setTimeout(r, Math.max(30, epochMs / 3)));
+  // The checkpoint is the last write of an epoch, so the next epoch's batches start about
+  // when we see it. We may see it late (the worker's threads keep both cores busy), so
+  // signal soon: a tenth of an epoch's training time (epoch_seconds excludes the writes),
+  // at least 30 ms so the worker is past its post-commit bookkeeping.
+  const last = rows.at(-1)!.epoch!;
+  const seconds = await h.prisma.metricPoint.findFirst({ where: { jobId: id, name: 'epoch_seconds', epoch: last } });
+  await new Promise((r) => setTimeout(r, Math.max(30, (seconds?.value ?? 0.3) * 1000 * 0.1)));
 }
 
 /** Every per-epoch metric once per epoch, batch_loss once per 10 steps, one 'epoch' event per epoch. */
