@@ -93,6 +93,19 @@ test('a run cancelled mid-epoch resumes at the next batch and ends exactly like 
   assert.deepEqual(weightsOf(resumed.weights), weightsOf(full.weights));
 });
 
+test('timers and signals get through while training, even when every epoch is shorter than the yield interval', async () => {
+  const tiny = loadDataset({ name: 'synthetic/xor', n: 64, seed: 1 });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 30);
+  const r = await train({
+    spec: { model: { layers: [{ type: 'dense', units: 8, activation: 'tanh' }, { type: 'dense', units: 2, activation: 'softmax' }] },
+      loss: 'cross-entropy', optimizer: { type: 'sgd', learningRate: 0.1 }, training: { epochs: 100000, batchSize: 64, seed: 1 } },
+    data: tiny, signal: ac.signal,
+  });
+  assert.equal(r.status, 'cancelled');
+  assert.ok(r.epochs < 100000);
+});
+
 test('early stopping stops, says why, and restores the best weights', async () => {
   const ends: EpochEnd[] = [];
   const r = await train({
