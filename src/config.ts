@@ -26,15 +26,13 @@ export interface Config {
   /** QUEUE_PREFIX: BullMQ key prefix, so tests and deployments can share one Redis. */
   queuePrefix: string;
   /**
-   * WORKER_LOCK_MS, WORKER_STALLED_INTERVAL_MS, WORKER_MAX_STALLED_COUNT: how fast a
-   * crashed worker's job is taken over, and how often a job may lose its worker
-   * before it fails. Present only when set; src/queue/worker-settings.ts holds the
-   * defaults (WORKER_DEFAULTS: 60 s lock renewed every 30 s, stall check every 30 s,
-   * 2 stalls tolerated).
+   * WORKER_LOCK_MS (60 s, renewed every half of it), WORKER_STALLED_INTERVAL_MS (30 s),
+   * WORKER_MAX_STALLED_COUNT (2): how fast a crashed worker's job is taken over, and how
+   * often a job may lose its worker before it fails (src/queue/worker-settings.ts).
    */
-  workerLockMs?: number;
-  workerStalledIntervalMs?: number;
-  workerMaxStalledCount?: number;
+  workerLockMs: number;
+  workerStalledIntervalMs: number;
+  workerMaxStalledCount: number;
 }
 
 export interface ConfigProblem {
@@ -68,6 +66,9 @@ export const DEFAULTS = {
   DATA_DIR: '/usr/share/datasets',
   LOG_LEVEL: 'info',
   QUEUE_PREFIX: 'trainyard',
+  WORKER_LOCK_MS: '60000',
+  WORKER_STALLED_INTERVAL_MS: '30000',
+  WORKER_MAX_STALLED_COUNT: '2',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -140,17 +141,13 @@ export function loadConfig(env: Env = process.env): Config {
     fail('QUEUE_PREFIX', queuePrefix, 'may contain only letters, digits, "_", "." and "-"');
   }
 
-  const optionalInteger = (name: string, min: number, max: number): number | undefined =>
-    read(name, '') === '' ? undefined : integer(name, String(min), min, max);
-  const workerLockMs = optionalInteger('WORKER_LOCK_MS', 500, 3_600_000);
-  const workerStalledIntervalMs = optionalInteger('WORKER_STALLED_INTERVAL_MS', 100, 3_600_000);
-  const workerMaxStalledCount = optionalInteger('WORKER_MAX_STALLED_COUNT', 0, 100);
+  const workerLockMs = integer('WORKER_LOCK_MS', DEFAULTS.WORKER_LOCK_MS, 500, 3_600_000);
+  const workerStalledIntervalMs = integer('WORKER_STALLED_INTERVAL_MS', DEFAULTS.WORKER_STALLED_INTERVAL_MS, 100, 3_600_000);
+  const workerMaxStalledCount = integer('WORKER_MAX_STALLED_COUNT', DEFAULTS.WORKER_MAX_STALLED_COUNT, 0, 100);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, databaseUrl, redisUrl, workerConcurrency, trainerThreads, dataDir, logLevel, queuePrefix,
-    ...(workerLockMs !== undefined && { workerLockMs }),
-    ...(workerStalledIntervalMs !== undefined && { workerStalledIntervalMs }),
-    ...(workerMaxStalledCount !== undefined && { workerMaxStalledCount }),
+    workerLockMs, workerStalledIntervalMs, workerMaxStalledCount,
   };
 }

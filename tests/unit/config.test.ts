@@ -16,6 +16,9 @@ test('an empty environment gives the documented defaults for a developer machine
     dataDir: '/usr/share/datasets',
     logLevel: 'info',
     queuePrefix: 'trainyard',
+    workerLockMs: 60000,
+    workerStalledIntervalMs: 30000,
+    workerMaxStalledCount: 2,
   });
 });
 
@@ -30,6 +33,9 @@ test('every variable overrides its default', () => {
     DATA_DIR: '/data',
     LOG_LEVEL: 'DEBUG',
     QUEUE_PREFIX: 'test-1234',
+    WORKER_LOCK_MS: '2000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    WORKER_MAX_STALLED_COUNT: '0',
   });
   assert.deepEqual(config, {
     port: 8080,
@@ -41,6 +47,9 @@ test('every variable overrides its default', () => {
     dataDir: '/data',
     logLevel: 'debug',
     queuePrefix: 'test-1234',
+    workerLockMs: 2000,
+    workerStalledIntervalMs: 1000,
+    workerMaxStalledCount: 0,
   });
 });
 
