@@ -184,6 +184,8 @@ class ThreadEngine implements Engine {
   private done = 0;
   private generation = 0;
   private readonly partial0: Float64Array;
+  /** this thread's slice [from, to) of the parameter update */
+  private readonly range: [number, number];
 
   constructor(readonly params: Float32Array, readonly grads: Float32Array, readonly replica: Replica,
     private readonly train: Split | null, private readonly update: UpdateContext, private readonly ctrl: Int32Array,
@@ -191,6 +193,7 @@ class ThreadEngine implements Engine {
     private readonly pool: ThreadPool, readonly threads: number, private readonly layers: number) {
     this.layerStats = new Float64Array(3 * layers);
     this.partial0 = partials.subarray(0, 3 * layers);
+    this.range = shardRange(params.length, 0, threads);
   }
 
   step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,
@@ -215,8 +218,7 @@ class ThreadEngine implements Engine {
     r.backward(rows0, rows, ctx);
     stats[0] += r.stats[0]; stats[1] += r.stats[1];
     if (T > 1) barrier(ctrl, T, ++this.generation);
-    const [from, to] = shardRange(this.params.length, 0, T);
-    updateRange(this.update, from, to, t, sampleRatio, this.partial0);
+    updateRange(this.update, this.range[0], this.range[1], t, sampleRatio, this.partial0);
     if (T === 1) { this.layerStats.set(this.partial0); return; }
 
     const target = (this.done += T - 1);
