@@ -88,3 +88,16 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** POST /v1/jobs, expecting 201; returns the new job's id. */
+export async function submitJob(h: Pick<TestApp, 'app'>, spec: Record<string, unknown>): Promise<string> {
+  const res = await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: spec });
+  if (res.statusCode !== 201) throw new Error(`POST /v1/jobs answered ${res.statusCode}: ${res.body}`);
+  return (res.json() as { id: string }).id;
+}
+
+/** GET /v1/jobs/:id as parsed JSON. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function fetchJob(h: Pick<TestApp, 'app'>, id: string): Promise<any> {
+  return (await h.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json();
+}

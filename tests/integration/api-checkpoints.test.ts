@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { decodeSafetensors, encodeSafetensors } from '../../src/core/safetensors.js';
 import { TrainingWorker } from '../../workers/training-worker.js';
-import { createTestApp, tinySpec, waitFor, type TestApp } from '../helpers/app.js';
+import { createTestApp, tinySpec, waitFor, type TestApp, submitJob } from '../helpers/app.js';
 
 let h: TestApp;
 let worker: TrainingWorker;
@@ -19,11 +19,6 @@ after(async () => {
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
 
-async function submit(spec: Record<string, unknown>): Promise<string> {
-  const res = await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: spec });
-  assert.equal(res.statusCode, 201, res.body);
-  return res.json().id;
-}
 
 async function finished(id: string) {
   const job = await waitFor(
@@ -59,7 +54,7 @@ function tinyWeights(): Uint8Array {
 describe('GET /v1/jobs/:id/checkpoints', () => {
   let jobId: string;
   before(async () => {
-    jobId = await submit(tinySpec({
+    jobId = await submitJob(h, tinySpec({
       name: 'ckpt-list',
       training: { epochs: 5, batchSize: 16, seed: 3 },
       earlyStopping: { monitor: 'val_loss', patience: 10 },
@@ -212,7 +207,7 @@ describe('POST /v1/checkpoints', () => {
     const file = tinyWeights();
     const id = (await upload(file)).json().id;
     // a learning rate too small to move float32 weights: the final weights are the uploaded ones
-    const jobId = await submit(tinySpec({
+    const jobId = await submitJob(h, tinySpec({
       name: 'warm-start',
       initialWeights: { checkpointId: id },
       optimizer: { type: 'sgd', learningRate: 1e-12 },
@@ -231,7 +226,7 @@ describe('POST /v1/checkpoints', () => {
     }
 
     // the same job without initialWeights ends elsewhere (its own initialization)
-    const coldId = await submit(tinySpec({ name: 'cold-start', optimizer: { type: 'sgd', learningRate: 1e-12 }, training: { epochs: 1, batchSize: 16, seed: 3 } }));
+    const coldId = await submitJob(h, tinySpec({ name: 'cold-start', optimizer: { type: 'sgd', learningRate: 1e-12 }, training: { epochs: 1, batchSize: 16, seed: 3 } }));
     await finished(coldId);
     const coldFinal = (await h.app.inject({ method: 'GET', url: `/v1/jobs/${coldId}/checkpoints` })).json().items
       .find((c: { kind: string }) => c.kind === 'final');

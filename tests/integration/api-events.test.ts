@@ -7,7 +7,7 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { installErrorHandling } from '../../src/api/errors.js';
 import { eventsRoutes } from '../../src/api/routes/events.js';
 import { TrainingWorker } from '../../workers/training-worker.js';
-import { createTestApp, tinySpec, waitFor, type TestApp } from '../helpers/app.js';
+import { createTestApp, tinySpec, waitFor, type TestApp, submitJob, fetchJob } from '../helpers/app.js';
 
 let h: TestApp;
 let worker: TrainingWorker;
@@ -80,22 +80,14 @@ async function connect(url: string, headers: Record<string, string> = {}): Promi
   return stream;
 }
 
-async function submit(spec: Record<string, unknown>): Promise<string> {
-  const res = await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: spec });
-  assert.equal(res.statusCode, 201, res.body);
-  return res.json().id;
-}
 
-async function getJob(id: string) {
-  return (await h.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json();
-}
 
 describe('GET /v1/jobs/:id/events', () => {
   let doneId: string;
   let all: SseEvent[];
   before(async () => {
-    doneId = await submit(tinySpec({ name: 'events-done', training: { epochs: 3, batchSize: 16, seed: 4 } }));
-    await waitFor(() => getJob(doneId), (j) => j.status === 'succeeded', { timeoutMs: 30_000, what: 'succeeded' });
+    doneId = await submitJob(h, tinySpec({ name: 'events-done', training: { epochs: 3, batchSize: 16, seed: 4 } }));
+    await waitFor(() => fetchJob(h, doneId), (j) => j.status === 'succeeded', { timeoutMs: 30_000, what: 'succeeded' });
   });
 
   test('a finished job streams every event in order, epochs with their metrics, then the stream ends', async () => {
@@ -144,7 +136,7 @@ describe('GET /v1/jobs/:id/events', () => {
   });
 
   test('a live job streams each epoch as it happens', async () => {
-    const id = await submit(tinySpec({
+    const id = await submitJob(h, tinySpec({
       name: 'events-live',
       dataset: { name: 'synthetic/spirals', n: 1200, validationSplit: 0.2, seed: 3 },
       model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] },
@@ -156,18 +148,18 @@ describe('GET /v1/jobs/:id/events', () => {
     for (let e = await s.next(); e; e = await s.next()) {
       seen.push(e);
       if (e.event === 'epoch' && e.data.data.epoch === 1) {
-        const job = await getJob(id);
+        const job = await fetchJob(h, id);
         firstEpochWhileRunning = job.status === 'running' && job.progress.epoch < 8;
       }
     }
     assert.ok(firstEpochWhileRunning, 'epoch 1 arrived while the job was still training');
     assert.deepEqual(seen.map((e) => e.event), ['queued', 'started', ...Array(8).fill('epoch'), 'succeeded']);
     assert.deepEqual(seen.filter((e) => e.event === 'epoch').map((e) => e.data.data.epoch), [1, 2, 3, 4, 5, 6, 7, 8]);
-    assert.equal((await getJob(id)).status, 'succeeded');
+    assert.equal((await fetchJob(h, id)).status, 'succeeded');
   });
 
   test('a cancelled job ends its stream with the cancelled event', async () => {
-    const id = await submit(tinySpec({ name: 'events-cancel', training: { epochs: 1000, batchSize: 4, seed: 1 },
+    const id = await submitJob(h, tinySpec({ name: 'events-cancel', training: { epochs: 1000, batchSize: 4, seed: 1 },
       dataset: { name: 'synthetic/xor', n: 1200, validationSplit: 0.2, seed: 3 } }));
     const s = await connect(`${base}/v1/jobs/${id}/events`);
     for (let e = await s.next(); e; e = await s.next()) {

@@ -4,7 +4,7 @@ import { Predictor } from '../../src/core/predict.js';
 import { describeDataset } from '../../src/data/catalog.js';
 import type { NormalizedJobSpec } from '../../src/spec/index.js';
 import { TrainingWorker } from '../../workers/training-worker.js';
-import { createTestApp, tinySpec, waitFor, type TestApp } from '../helpers/app.js';
+import { createTestApp, tinySpec, waitFor, type TestApp, submitJob, fetchJob } from '../helpers/app.js';
 
 let h: TestApp;
 let worker: TrainingWorker | undefined;
@@ -19,18 +19,10 @@ after(async () => {
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
 
-async function submit(spec: Record<string, unknown>): Promise<string> {
-  const res = await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: spec });
-  assert.equal(res.statusCode, 201, res.body);
-  return res.json().id;
-}
 
-async function getJob(id: string) {
-  return (await h.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json();
-}
 
 async function succeeded(id: string) {
-  const job = await waitFor(() => getJob(id), (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status), {
+  const job = await waitFor(() => fetchJob(h, id), (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status), {
     timeoutMs: 30_000, what: `job ${id} finished`,
   });
   assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
@@ -54,7 +46,7 @@ const XOR_INPUTS = [[0, 0], [0, 1], [1, 0], [1, 1], [0.3, -0.7]];
 describe('POST /v1/jobs/:id/predict without weights', () => {
   test('a job that has not trained yet, or was cancelled before training, is a 409', async () => {
     // no worker runs yet: the job stays queued
-    const queued = await submit(tinySpec({ name: 'still-queued' }));
+    const queued = await submitJob(h, tinySpec({ name: 'still-queued' }));
     const res = await predict(queued, { inputs: XOR_INPUTS });
     assert.equal(res.statusCode, 409, res.body);
     assert.equal(res.json().error.code, 'NO_WEIGHTS');
@@ -80,7 +72,7 @@ describe('POST /v1/jobs/:id/predict', () => {
   let job: { id: string; spec: NormalizedJobSpec };
   before(async () => {
     worker = await TrainingWorker.start({ config: h.config, prisma: h.prisma, logger: h.logger, requeueDelayMs: 100 });
-    const id = await submit(tinySpec({
+    const id = await submitJob(h, tinySpec({
       name: 'predict-xor',
       training: { epochs: 6, batchSize: 16, seed: 5 },
       earlyStopping: { monitor: 'val_loss', patience: 10, restoreBest: false },
@@ -160,14 +152,14 @@ describe('POST /v1/jobs/:id/predict', () => {
   });
 
   test('a job cancelled mid-training predicts with the weights where it stopped', async () => {
-    const id = await submit(tinySpec({
+    const id = await submitJob(h, tinySpec({
       name: 'predict-cancelled',
       dataset: { name: 'synthetic/xor', n: 1200, validationSplit: 0.2, seed: 3 },
       training: { epochs: 1000, batchSize: 4, seed: 1 },
     }));
-    await waitFor(() => getJob(id), (j) => j.status === 'running' && j.progress?.epoch >= 1, { timeoutMs: 30_000, what: 'an epoch done' });
+    await waitFor(() => fetchJob(h, id), (j) => j.status === 'running' && j.progress?.epoch >= 1, { timeoutMs: 30_000, what: 'an epoch done' });
     assert.equal((await h.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` })).statusCode, 202);
-    const cancelled = await waitFor(() => getJob(id), (j) => j.status === 'cancelled', { timeoutMs: 10_000, what: 'cancelled' });
+    const cancelled = await waitFor(() => fetchJob(h, id), (j) => j.status === 'cancelled', { timeoutMs: 10_000, what: 'cancelled' });
     const newest = await h.prisma.checkpoint.findFirstOrThrow({
       where: { jobId: id, kind: { in: ['epoch', 'resume'] } }, orderBy: [{ step: 'desc' }, { createdAt: 'desc' }], select: { id: true },
     });
@@ -178,7 +170,7 @@ describe('POST /v1/jobs/:id/predict', () => {
   });
 
   test('a regression job answers outputs without predictions', async () => {
-    const id = await submit(tinySpec({
+    const id = await submitJob(h, tinySpec({
       name: 'predict-regression',
       dataset: { name: 'synthetic/regression', n: 64, seed: 1 },
       model: { layers: [{ type: 'dense', units: 8, activation: 'tanh' }, { type: 'dense', units: 1, activation: 'linear' }] },

@@ -9,7 +9,7 @@ import { decodeSafetensors } from '../../src/core/safetensors.js';
 import { train } from '../../src/core/trainer.js';
 import { loadDataset } from '../../src/data/load.js';
 import { validateJobSpec } from '../../src/spec/index.js';
-import { createTestApp, waitFor, type TestApp } from '../helpers/app.js';
+import { createTestApp, waitFor, type TestApp, submitJob, fetchJob } from '../helpers/app.js';
 import { killAll, spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
 const EPOCHS = 5;
@@ -92,18 +92,10 @@ async function assertSameWeights(jobId: string): Promise<void> {
   assert.ok(maxDiff <= 1e-5, `final weights differ from the uninterrupted run by up to ${maxDiff}`);
 }
 
-async function submit(spec: Record<string, unknown>): Promise<string> {
-  const res = await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: spec });
-  assert.equal(res.statusCode, 201, res.body);
-  return res.json().id;
-}
 
-async function getJob(id: string) {
-  return (await h.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json();
-}
 
 function untilFinished(id: string, timeoutMs = 20_000) {
-  return waitFor(() => getJob(id), (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status), { timeoutMs, what: `job ${id} finished` });
+  return waitFor(() => fetchJob(h, id), (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status), { timeoutMs, what: `job ${id} finished` });
 }
 
 /**
@@ -151,11 +143,11 @@ async function assertRetention(id: string): Promise<void> {
 describe('worker crash recovery', () => {
   test('a worker killed with SIGKILL mid-epoch: another worker resumes the job (attempt 2) and ends with the weights of an uninterrupted run', async () => {
     const first = await startWorker();
-    const id = await submit(crashSpec('killed'));
+    const id = await submitJob(h, crashSpec('killed'));
     await intoEpochAfter(id, 2);
     first.kill('SIGKILL');
     assert.equal((await first.exited).signal, 'SIGKILL');
-    const killed = await getJob(id);
+    const killed = await fetchJob(h, id);
     assert.equal(killed.status, 'running', 'nobody has noticed yet');
     const lastEpochCheckpoint = await h.prisma.checkpoint.findFirstOrThrow({ where: { jobId: id, kind: 'epoch' }, orderBy: { step: 'desc' } });
 
@@ -189,12 +181,12 @@ describe('worker crash recovery', () => {
 
   test('a worker stopped with SIGTERM mid-epoch requeues the job; the next worker continues at the next batch with the same final weights', async () => {
     const worker = workers.at(-1)!;
-    const id = await submit(crashSpec('terminated'));
+    const id = await submitJob(h, crashSpec('terminated'));
     await intoEpochAfter(id, 2);
     worker.kill('SIGTERM');
     assert.equal((await worker.exited).code, 0, worker.tail());
 
-    const requeued = await getJob(id);
+    const requeued = await fetchJob(h, id);
     assert.equal(requeued.status, 'queued');
     const stoppedAt = await h.prisma.checkpoint.findFirstOrThrow({ where: { jobId: id, kind: 'resume' } });
     const batch = stoppedAt.step! - stoppedAt.epoch! * STEPS_PER_EPOCH;

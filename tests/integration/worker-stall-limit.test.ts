@@ -3,7 +3,7 @@
 // understands. Real worker processes, killed with SIGKILL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestApp, tinySpec, waitFor, type TestApp } from '../helpers/app.js';
+import { createTestApp, tinySpec, waitFor, type TestApp, fetchJob } from '../helpers/app.js';
 import { killAll, spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
 const MAX_STALLED = 1;
@@ -25,9 +25,6 @@ async function startWorker(): Promise<WorkerProcess> {
   return w;
 }
 
-async function getJob(id: string) {
-  return (await h.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json();
-}
 
 test('a job whose worker dies more than WORKER_MAX_STALLED_COUNT times ends failed, saying how often and where it was last seen', async () => {
   const res = await h.app.inject({
@@ -46,7 +43,7 @@ test('a job whose worker dies more than WORKER_MAX_STALLED_COUNT times ends fail
   // each attempt gets as far as one epoch checkpoint, then its worker is killed
   for (let attempt = 1; attempt <= MAX_STALLED + 1; attempt++) {
     const w = await startWorker();
-    await waitFor(() => getJob(id), (j) => j.status === 'running' && j.attempt === attempt, { what: `attempt ${attempt} running` });
+    await waitFor(() => fetchJob(h, id), (j) => j.status === 'running' && j.attempt === attempt, { what: `attempt ${attempt} running` });
     await waitFor(() => h.prisma.checkpoint.count({ where: { jobId: id, kind: 'epoch', epoch: { gte: attempt } } }), (n) => n > 0, {
       what: `epoch ${attempt} checkpoint`,
     });
@@ -56,7 +53,7 @@ test('a job whose worker dies more than WORKER_MAX_STALLED_COUNT times ends fail
 
   // the next worker finds the job stalled once too often and fails it without training
   await startWorker();
-  const job = await waitFor(() => getJob(id), (j) => j.status === 'failed', { timeoutMs: 20_000, what: 'failed' });
+  const job = await waitFor(() => fetchJob(h, id), (j) => j.status === 'failed', { timeoutMs: 20_000, what: 'failed' });
   assert.equal(job.attempt, MAX_STALLED + 1, 'no third attempt started');
   assert.equal(job.error.code, 'WORKER_LOST');
   assert.match(job.error.message, /^the worker running this job died 2 times; last seen at epoch \d+ \(step \d+\)\. Trainyard gives up after 2/);

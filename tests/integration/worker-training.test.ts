@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrainingWorker } from '../../workers/training-worker.js';
-import { createTestApp, tinySpec, waitFor, type TestApp } from '../helpers/app.js';
+import { createTestApp, tinySpec, waitFor, type TestApp, submitJob, fetchJob } from '../helpers/app.js';
 
 let h: TestApp;
 const workers: TrainingWorker[] = [];
@@ -20,18 +20,10 @@ async function startWorker(): Promise<TrainingWorker> {
   return w;
 }
 
-async function submit(spec: Record<string, unknown>): Promise<string> {
-  const res = await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: spec });
-  assert.equal(res.statusCode, 201, res.body);
-  return res.json().id;
-}
 
-async function getJob(id: string) {
-  return (await h.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json();
-}
 
 function untilStatus(id: string, statuses: string[], timeoutMs = 30_000) {
-  return waitFor(() => getJob(id), (j) => statuses.includes(j.status), { timeoutMs, what: `job ${id} ${statuses.join('|')}` });
+  return waitFor(() => fetchJob(h, id), (j) => statuses.includes(j.status), { timeoutMs, what: `job ${id} ${statuses.join('|')}` });
 }
 
 /** Long enough to cancel or interrupt: many epochs of a few hundred steps each. */
@@ -51,13 +43,13 @@ async function eventTypes(id: string): Promise<string[]> {
 
 describe('training worker', () => {
   test('a worker started after jobs were queued picks them up and trains them to succeeded', async () => {
-    const ids = [await submit(tinySpec({ name: 'first' })), await submit(tinySpec({ name: 'second', training: { epochs: 3, batchSize: 16, seed: 2 } }))];
-    for (const id of ids) assert.equal((await getJob(id)).status, 'queued');
+    const ids = [await submitJob(h, tinySpec({ name: 'first' })), await submitJob(h, tinySpec({ name: 'second', training: { epochs: 3, batchSize: 16, seed: 2 } }))];
+    for (const id of ids) assert.equal((await fetchJob(h, id)).status, 'queued');
 
     await startWorker();
     for (const id of ids) await untilStatus(id, ['succeeded', 'failed']);
 
-    const job = await getJob(ids[1]!);
+    const job = await fetchJob(h, ids[1]!);
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
     assert.equal(job.attempt, 1);
     assert.ok(job.startedAt && job.finishedAt);
@@ -82,7 +74,7 @@ describe('training worker', () => {
   });
 
   test('early stopping decisions are stored per epoch', async () => {
-    const id = await submit(tinySpec({
+    const id = await submitJob(h, tinySpec({
       name: 'with-es',
       training: { epochs: 3, batchSize: 16, seed: 2 },
       earlyStopping: { monitor: 'val_loss', patience: 5 },
@@ -95,8 +87,8 @@ describe('training worker', () => {
   });
 
   test('cancelling a running job stops it within a batch and marks it cancelled', async () => {
-    const id = await submit(longSpec('to-cancel'));
-    await waitFor(() => getJob(id), (j) => j.status === 'running' && j.progress?.step > 0, { what: 'running with progress' });
+    const id = await submitJob(h, longSpec('to-cancel'));
+    await waitFor(() => fetchJob(h, id), (j) => j.status === 'running' && j.progress?.step > 0, { what: 'running with progress' });
     const res = await h.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` });
     assert.equal(res.statusCode, 202, res.body);
     assert.equal(res.json().cancelRequested, true);
@@ -113,7 +105,7 @@ describe('training worker', () => {
   });
 
   test('a diverging job fails with a readable error and is not retried', async () => {
-    const id = await submit(tinySpec({
+    const id = await submitJob(h, tinySpec({
       name: 'diverges',
       dataset: { name: 'synthetic/regression', n: 64, seed: 1 },
       model: { layers: [{ type: 'dense', units: 8, activation: 'linear' }, { type: 'dense', units: 1, activation: 'linear' }] },
@@ -145,7 +137,7 @@ describe('training worker', () => {
       model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] },
       training: { epochs: 6, batchSize: 8, seed: 1, threads: 2 },
     });
-    const ids = [await submit(spec('pool-a')), await submit(spec('pool-b'))];
+    const ids = [await submitJob(h, spec('pool-a')), await submitJob(h, spec('pool-b'))];
     await waitFor(async () => w.runningJobIds.length, (n) => n === 2, { intervalMs: 5, what: 'both jobs running at once' });
     for (const id of ids) {
       const job = await untilStatus(id, ['succeeded', 'failed']);
@@ -161,12 +153,12 @@ describe('training worker', () => {
     const first = await startWorker();
     const spec = longSpec('interrupted');
     (spec.training as Record<string, unknown>).epochs = 12;
-    const id = await submit(spec);
+    const id = await submitJob(h, spec);
     await waitFor(() => h.prisma.checkpoint.count({ where: { jobId: id, kind: 'epoch' } }), (n) => n >= 2, { what: 'two epoch checkpoints' });
     await first.close();
     workers.splice(workers.indexOf(first), 1);
 
-    const requeued = await getJob(id);
+    const requeued = await fetchJob(h, id);
     assert.equal(requeued.status, 'queued');
     assert.ok((await eventTypes(id)).includes('requeued'));
     assert.equal(await (await h.queue.getJob(id))!.getState(), 'delayed');
