@@ -168,11 +168,7 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
         metrics[`grad_norm/${i}`] = gradNormSum[i] / batches;
         metrics[`weight_norm/${i}`] = norm(params, e.offset, e.length);
         metrics[`update_ratio/${i}`] = updRatioSum[i] / Math.max(ratioSteps, 1);
-      }
-      for (const i of trainable) {
-        const e = plan.weightOf[i]!;
         if (!Number.isFinite(metrics[`weight_norm/${i}`])) throw divergence(epoch, step, batches, NaN, lastMetrics, `the weights of layer ${i}`);
-        void e;
       }
       if (metrics.val_loss !== undefined && !Number.isFinite(metrics.val_loss)) throw divergence(epoch, step, batches, metrics.val_loss, lastMetrics, 'the validation loss');
       for (const [name, value] of Object.entries(metrics)) points.push({ name, step, epoch, value });
