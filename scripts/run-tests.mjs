@@ -1,7 +1,8 @@
 // Runs the compiled test files with node's built-in test runner.
 //   node scripts/run-tests.mjs            all tests (unit, then integration)
 //   node scripts/run-tests.mjs unit       only tests/unit
-// Integration tests need Postgres and Redis (see README).
+// Integration tests need Postgres and Redis (see README). A test that runs longer
+// than 2 minutes fails instead of hanging the run.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -24,5 +25,5 @@ if (files.length === 0) {
   console.error('no test files found under', roots.join(', '), '(did the build run?)');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=120000', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

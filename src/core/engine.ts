@@ -39,7 +39,11 @@ export interface EngineInit {
   optimizerBuffers: Float32Array[];
 }
 
-export type EngineFactory = (o: EngineInit) => Engine | Promise<Engine>;
+export interface EngineFactory {
+  (o: EngineInit): Engine | Promise<Engine>;
+  /** where the run's tensors live, when the engine brings its own memory (a thread pool reuses one) */
+  heap?: () => Heap;
+}
 
 /** Runs everything on the calling thread. */
 export const localEngine: EngineFactory = (o) => new LocalEngine(o);

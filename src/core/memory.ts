@@ -4,40 +4,59 @@
 // copied between them, and WebAssembly kernels address the same floats by byteOffset.
 //
 // Growing a *shared* memory never detaches existing views, so views made before a
-// grow stay valid.
+// grow stay valid. A thread pool reuses one Memory run after run (a shared memory is
+// only freed once every thread's isolate has collected it, which idle threads may
+// never do): such a Heap is told how far the previous runs wrote, and zero-fills
+// what it hands out below that mark.
 
 const PAGE = 65536;
 /** Bytes below this are left to kernels (scratch, stack); tensors start above. */
 export const HEAP_BASE = 1 << 20;
 const MAX_PAGES = 32768; // 2 GiB of address space, reserved lazily by V8
 
+/** A fresh shared memory for a Heap. */
+export function createSharedMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: HEAP_BASE / PAGE + 16, maximum: MAX_PAGES, shared: true });
+}
+
 export class Heap {
   readonly memory: WebAssembly.Memory;
   private top: number;
   private readonly limit: number;
+  private readonly dirty: number;
 
   /**
    * A heap over `memory` that hands out [top, limit). Worker threads build their own
    * Heap over a region the main thread reserved for them, so bump pointers never collide.
+   * `dirty`: bytes below this offset may hold an earlier run's data (see above).
    */
-  constructor(memory?: WebAssembly.Memory, top = HEAP_BASE, limit = MAX_PAGES * PAGE) {
-    this.memory = memory ?? new WebAssembly.Memory({ initial: HEAP_BASE / PAGE + 16, maximum: MAX_PAGES, shared: true });
+  constructor(memory?: WebAssembly.Memory, top = HEAP_BASE, limit = MAX_PAGES * PAGE, dirty = 0) {
+    this.memory = memory ?? createSharedMemory();
     this.top = top;
     this.limit = limit;
+    this.dirty = dirty;
   }
 
   /** Current bump pointer in bytes: hand it to another thread to continue allocating. */
   get used(): number { return this.top; }
 
-  /** n floats, 64-byte aligned, zero-filled (fresh pages are zero; reused ranges are not handed out). */
+  /** n floats, 64-byte aligned, zero-filled (fresh pages are zero; reused ones are cleared). */
   alloc(n: number): Float32Array {
     const start = (this.top + 63) & ~63;
     const end = start + n * 4;
     if (end > this.limit) throw new RangeError(`heap region exhausted: need ${end - this.top} bytes, ${this.limit - this.top} left`);
     const have = this.memory.buffer.byteLength;
-    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+    if (end > have) {
+      try {
+        this.memory.grow(Math.ceil((end - have) / PAGE));
+      } catch {
+        throw new RangeError(`the run needs more than ${MAX_PAGES * PAGE / 2 ** 30} GiB for parameters, optimizer state, activations and data; use fewer or smaller layers, a smaller batch or a data limit`);
+      }
+    }
     this.top = end;
-    return new Float32Array(this.memory.buffer, start, n);
+    const v = new Float32Array(this.memory.buffer, start, n);
+    if (start < this.dirty) v.fill(0, 0, Math.min(n, (this.dirty - start) / 4));
+    return v;
   }
 
   /** Reserve `bytes` for another Heap (a worker thread's region); returns [start, end). */

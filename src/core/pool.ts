@@ -11,10 +11,10 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { Split } from '../data/types.js';
-import type { Engine, EngineFactory } from './engine.js';
+import type { Engine, EngineFactory, EngineInit } from './engine.js';
 import type { ForwardContext } from './layers/layer.js';
 import { createKernels } from './kernels/index.js';
-import type { Heap } from './memory.js';
+import { HEAP_BASE, Heap, createSharedMemory } from './memory.js';
 import { Replica, type ParamPlan } from './model.js';
 import type { Optimizer } from './optimizers/index.js';
 import { shardRange, updateRange, weightRanges, type UpdateContext } from './update.js';
@@ -45,7 +45,10 @@ export interface AttachMessage {
 
 export class ThreadPool {
   private workers: Worker[] = [];
-  private busy = false;
+  private memory: WebAssembly.Memory | null = null;
+  /** how far earlier runs wrote into `memory` */
+  private dirty = 0;
+  private current: Heap | null = null;
   readonly maxThreads: number;
 
   /** size = number of extra threads; the caller's thread is always shard 0 */
@@ -53,20 +56,36 @@ export class ThreadPool {
     this.maxThreads = size + 1;
   }
 
+  /**
+   * @internal The heap of the next run: the pool's one shared memory, reused run after
+   * run (one run at a time; release() ends it).
+   */
+  takeHeap(): Heap {
+    if (this.current) throw new Error('ThreadPool is in use by another run; give each concurrent job its own pool');
+    this.memory ??= createSharedMemory();
+    this.current = new Heap(this.memory, HEAP_BASE, undefined, this.dirty);
+    return this.current;
+  }
+
+  /** @internal the memory of the run in progress */
+  get memoryInUse(): WebAssembly.Memory | null { return this.current ? this.memory : null; }
+
   /** @internal starts threads on first use */
   acquire(n: number): Worker[] {
-    if (this.busy) throw new Error('ThreadPool is in use by another run; give each concurrent job its own pool');
     while (this.workers.length < n) {
       const w = new Worker(new URL('./pool-worker.js', import.meta.url));
       w.unref();
       this.workers.push(w);
     }
-    this.busy = true;
     return this.workers.slice(0, n);
   }
 
-  /** @internal */
-  release(): void { this.busy = false; }
+  /** @internal the run is over: its heap's memory may be reused */
+  release(): void {
+    if (!this.current) return;
+    this.dirty = Math.max(this.dirty, this.current.used);
+    this.current = null;
+  }
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
@@ -119,9 +138,13 @@ export function barrier(ctrl: Int32Array, threads: number, generation: number): 
   }
 }
 
-/** An EngineFactory that splits each step over min(spec threads, pool size, batch) threads. */
+/**
+ * An EngineFactory that splits each step over min(spec threads, pool size, batch)
+ * threads, with the run's tensors in the pool's reused memory.
+ */
 export function threadEngine(pool: ThreadPool): EngineFactory {
-  return async ({ plan, spec, data, heap, optimizer, optimizerBuffers }) => {
+  const build = async ({ plan, spec, data, heap, optimizer, optimizerBuffers }: EngineInit): Promise<Engine> => {
+    if (heap.memory !== pool.memoryInUse) throw new Error('threadEngine(pool) needs the heap from pool.takeHeap() (train() does this)');
     const threads = Math.max(1, Math.min(spec.training.threads ?? 1, pool.maxThreads, spec.training.batchSize));
     const batch = spec.training.batchSize;
     const maxShardRows = Math.ceil(batch / threads);
@@ -149,33 +172,44 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
     // each thread's replica (activations, gradients of maxShardRows rows) and kernel scratch
     const widest = Math.max(plan.inputSize, ...plan.widths, ...spec.model.layers.map((l) => (l.type === 'maxout' ? l.units * l.pieces : 0)));
     const regionBytes = maxShardRows * widest * 4 * 6 * (spec.model.layers.length + 1) + 4 * 1024 * 1024;
+    const attached = await Promise.allSettled(workers.map((w, k) => new Promise<void>((resolve, reject) => {
+      const msg: AttachMessage = {
+        type: 'attach', memory: heap.memory, region: heap.reserve(regionBytes), plan, model: spec.model, loss: spec.loss,
+        optimizer: spec.optimizer, optimizerOffsets: optimizerBuffers.map((b) => b.byteOffset), regularization: spec.regularization ?? {},
+        task: data.task, threads, shard: k + 1, maxShardRows,
+        offsets: {
+          params: params.byteOffset, grads: [grads, ...others].map((g) => g.byteOffset), snapshot: snapshot.byteOffset,
+          ctrl: ctrl.byteOffset, stats: stats.byteOffset, partials: partials.byteOffset, idx: idx.byteOffset,
+        },
+        train: shared!.offsets,
+      };
+      const onMsg = (m: { type: string; error?: string }) => {
+        w.off('error', onErr);
+        if (m.type === 'attached') resolve(); else reject(new Error(m.error));
+      };
+      const onErr = (e: Error) => { w.off('message', onMsg); reject(e); };
+      w.once('message', onMsg);
+      w.once('error', onErr);
+      w.postMessage(msg);
+    })));
+    const failed = attached.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // the threads that did attach are serving this run: send them back to waiting for the next one
+      await engine.detach(attached.filter((r) => r.status === 'fulfilled').length);
+      throw failed.reason;
+    }
+    return engine;
+  };
+  const factory: EngineFactory = async (o) => {
     try {
-      await Promise.all(workers.map((w, k) => new Promise<void>((resolve, reject) => {
-        const msg: AttachMessage = {
-          type: 'attach', memory: heap.memory, region: heap.reserve(regionBytes), plan, model: spec.model, loss: spec.loss,
-          optimizer: spec.optimizer, optimizerOffsets: optimizerBuffers.map((b) => b.byteOffset), regularization: spec.regularization ?? {},
-          task: data.task, threads, shard: k + 1, maxShardRows,
-          offsets: {
-            params: params.byteOffset, grads: [grads, ...others].map((g) => g.byteOffset), snapshot: snapshot.byteOffset,
-            ctrl: ctrl.byteOffset, stats: stats.byteOffset, partials: partials.byteOffset, idx: idx.byteOffset,
-          },
-          train: shared!.offsets,
-        };
-        const onMsg = (m: { type: string; error?: string }) => {
-          w.off('error', onErr);
-          if (m.type === 'attached') resolve(); else reject(new Error(m.error));
-        };
-        const onErr = (e: Error) => { w.off('message', onMsg); reject(e); };
-        w.once('message', onMsg);
-        w.once('error', onErr);
-        w.postMessage(msg);
-      })));
+      return await build(o);
     } catch (err) {
       pool.release();
       throw err;
     }
-    return engine;
   };
+  factory.heap = () => pool.takeHeap();
+  return factory;
 }
 
 class ThreadEngine implements Engine {
@@ -236,14 +270,19 @@ class ThreadEngine implements Engine {
   }
 
   async close(): Promise<void> {
-    if (this.threads === 1) return;
+    await this.detach(this.threads - 1);
+    this.pool.release();
+  }
+
+  /** Tells the `attached` pool threads serving this run to return to waiting for the next one. */
+  async detach(attached: number): Promise<void> {
+    if (attached === 0) return;
     const ctrl = this.ctrl;
     ctrl[CTRL.cmd] = CMD.detach;
     Atomics.add(ctrl, CTRL.seq, 1);
     Atomics.notify(ctrl, CTRL.seq);
-    const target = this.done + this.threads - 1;
+    const target = this.done + attached;
     while (Atomics.load(ctrl, CTRL.done) < target) await new Promise((r) => setTimeout(r, 1));
-    this.pool.release();
   }
 }
 

@@ -28,14 +28,15 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
   const seed = t.seed ?? 0;
   const batchLossEvery = t.batchLossEvery ?? 10;
   const plan = planParams(spec.model, data.inputSize);
-  const heap = new Heap();
+  const factory = opts.engine ?? localEngine;
+  const heap = factory.heap?.() ?? new Heap();
   const optimizerBuffers: Float32Array[] = [];
   const optimizer: Optimizer = createOptimizer(spec.optimizer, plan.size, (n) => {
     const b = heap.alloc(n);
     optimizerBuffers.push(b);
     return b;
   });
-  const engine = await (opts.engine ?? localEngine)({ plan, spec, data, heap, optimizer, optimizerBuffers });
+  const engine = await factory({ plan, spec, data, heap, optimizer, optimizerBuffers });
   try {
     return await run();
   } finally {

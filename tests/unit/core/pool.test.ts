@@ -42,3 +42,21 @@ test('the pool threads are reused by the next run', async () => {
   const b = await train({ spec: spec(2), data, engine: threadEngine(pool) });
   assert.deepEqual(weights(a.weights), weights(b.weights));
 });
+
+test('a pool reuses one memory run after run, and a run on reused memory equals one on fresh memory', async () => {
+  const other: TrainSpec = { ...spec(2), model: { layers: [{ type: 'dense', units: 40, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] }, optimizer: { type: 'rmsprop', learningRate: 0.01 } };
+  const fresh = new ThreadPool(1);
+  try {
+    const onFresh = await train({ spec: spec(2), data, engine: threadEngine(fresh) });
+    await train({ spec: other, data, engine: threadEngine(pool) }); // leaves its state in the pool's memory
+    const heapBefore = threadEngine(pool).heap!();
+    const memory = heapBefore.memory;
+    pool.release();
+    const onReused = await train({ spec: spec(2), data, engine: threadEngine(pool) });
+    assert.deepEqual(weights(onReused.weights), weights(onFresh.weights));
+    assert.equal(threadEngine(pool).heap!().memory, memory);
+    pool.release();
+  } finally {
+    await fresh.close();
+  }
+});
