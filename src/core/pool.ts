@@ -88,8 +88,14 @@ export class ThreadPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await this.discardThreads();
+  }
+
+  /** @internal terminates the threads; the next run starts new ones */
+  async discardThreads(): Promise<void> {
+    const workers = this.workers;
     this.workers = [];
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
@@ -119,22 +125,36 @@ function shareSplit(heap: Heap, s: Split): { split: Split; offsets: AttachMessag
  * usually microseconds away and waking a sleeping thread (futex, and on a VM an
  * interrupt to an idle vCPU) costs more than a short spin.
  */
-export function waitWhileEqual(ctrl: Int32Array, index: number, value: number): void {
+export function waitWhileEqual(ctrl: Int32Array, index: number, value: number, timeoutMs = Infinity): void {
   for (let i = 0; i < SPINS; i++) if (Atomics.load(ctrl, index) !== value) return;
-  Atomics.wait(ctrl, index, value);
+  if (Atomics.wait(ctrl, index, value, timeoutMs) === 'timed-out') {
+    throw new PoolStalledError(`a training thread made no progress for ${timeoutMs / 1000} s`);
+  }
+}
+
+/** Inside a step no wait is long: one that is has lost a thread (it crashed, or the memory was corrupted). */
+export const STEP_WAIT_MS = 120_000;
+
+/** A pool thread stopped answering inside a step; the run cannot go on. */
+export class PoolStalledError extends Error {
+  readonly code = 'POOL_STALLED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoolStalledError';
+  }
 }
 
 /** Spin iterations before sleeping (~50 µs). */
 const SPINS = 20000;
 
 /** Barrier over T threads; `generation` counts completed barriers of this thread. */
-export function barrier(ctrl: Int32Array, threads: number, generation: number): void {
+export function barrier(ctrl: Int32Array, threads: number, generation: number, timeoutMs = Infinity): void {
   const target = generation * threads;
   if (Atomics.add(ctrl, CTRL.arrive, 1) + 1 === target) { Atomics.notify(ctrl, CTRL.arrive); return; }
   for (;;) {
     const v = Atomics.load(ctrl, CTRL.arrive);
     if (v >= target) return;
-    waitWhileEqual(ctrl, CTRL.arrive, v);
+    waitWhileEqual(ctrl, CTRL.arrive, v, timeoutMs);
   }
 }
 
@@ -251,7 +271,7 @@ class ThreadEngine implements Engine {
     r.accumulateLoss(rows0);
     r.backward(rows0, rows, ctx);
     stats[0] += r.stats[0]; stats[1] += r.stats[1];
-    if (T > 1) barrier(ctrl, T, ++this.generation);
+    if (T > 1) barrier(ctrl, T, ++this.generation, STEP_WAIT_MS);
     updateRange(this.update, this.range[0], this.range[1], t, sampleRatio, this.partial0);
     if (T === 1) { this.layerStats.set(this.partial0); return; }
 
@@ -259,7 +279,7 @@ class ThreadEngine implements Engine {
     for (;;) {
       const v = Atomics.load(ctrl, CTRL.done);
       if (v >= target) break;
-      waitWhileEqual(ctrl, CTRL.done, v);
+      waitWhileEqual(ctrl, CTRL.done, v, STEP_WAIT_MS);
     }
     const n = 3 * this.layers;
     this.layerStats.set(this.partial0);
@@ -282,7 +302,12 @@ class ThreadEngine implements Engine {
     Atomics.add(ctrl, CTRL.seq, 1);
     Atomics.notify(ctrl, CTRL.seq);
     const target = this.done + attached;
-    while (Atomics.load(ctrl, CTRL.done) < target) await new Promise((r) => setTimeout(r, 1));
+    const deadline = Date.now() + 10_000;
+    while (Atomics.load(ctrl, CTRL.done) < target) {
+      // a thread that does not come back is lost: start the next run on new threads
+      if (Date.now() > deadline) { await this.pool.discardThreads(); return; }
+      await new Promise((r) => setTimeout(r, 1));
+    }
   }
 }
 
