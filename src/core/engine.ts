@@ -75,13 +75,8 @@ export class LocalEngine implements Engine {
 
   step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,
     sampleRatio: boolean, stats: Float64Array): void {
-    const r = this.replica, ctx = this.ctx;
-    ctx.dropout = 'train'; ctx.seed = seed; ctx.key = t; ctx.rowOffset = 0;
-    r.load(split, order, start, rows);
-    r.stats[0] = 0; r.stats[1] = 0;
-    r.forward(rows, ctx);
-    r.accumulateLoss(rows);
-    r.backward(rows, rows, ctx);
+    const r = this.replica;
+    r.trainShard(split, order, start, 0, rows, rows, seed, t, this.ctx);
     stats[0] += r.stats[0]; stats[1] += r.stats[1];
     updateRange(this.update, 0, this.params.length, t, sampleRatio, this.layerStats);
   }

@@ -138,6 +138,22 @@ export class Replica {
     }
   }
 
+  /**
+   * The gradient of one shard: the minibatch is samples order[start, start+batch) of
+   * split, this shard its rows [first, first+rows) (dropout masks are keyed by that
+   * position in the batch), and the loss is the mean over all `batch` rows. Overwrites
+   * this replica's gradients; its loss sum and correct count are left in `stats`.
+   */
+  trainShard(split: Split, order: Int32Array | null, start: number, first: number, rows: number, batch: number,
+    seed: number, step: number, ctx: ForwardContext): void {
+    ctx.dropout = 'train'; ctx.seed = seed; ctx.key = step; ctx.rowOffset = first;
+    this.load(split, order, start + first, rows);
+    this.stats[0] = 0; this.stats[1] = 0;
+    this.forward(rows, ctx);
+    this.accumulateLoss(rows);
+    this.backward(rows, batch, ctx);
+  }
+
   forward(rows: number, ctx: ForwardContext): Float32Array {
     let X = this.X;
     for (const l of this.layers) { l.forward(this.kernels, rows, X, ctx); X = l.out; }

@@ -63,12 +63,7 @@ function serve(m: AttachMessage): void {
     if (mine === 0) {
       grads.fill(0);
     } else {
-      ctx.seed = ctrl[CTRL.seed]; ctx.key = step; ctx.rowOffset = first;
-      replica.load(split, idx, first, mine);
-      replica.stats[0] = 0; replica.stats[1] = 0;
-      replica.forward(mine, ctx);
-      replica.accumulateLoss(mine);
-      replica.backward(mine, rows, ctx);
+      replica.trainShard(split, idx, 0, first, mine, rows, ctrl[CTRL.seed], step, ctx);
       stats[2 * m.shard] = replica.stats[0]; stats[2 * m.shard + 1] = replica.stats[1];
     }
     barrier(ctrl, m.threads, ++generation);

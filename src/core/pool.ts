@@ -16,7 +16,6 @@ import type { ForwardContext } from './layers/layer.js';
 import { createKernels } from './kernels/index.js';
 import { HEAP_BASE, Heap, createSharedMemory } from './memory.js';
 import { Replica, type ParamPlan } from './model.js';
-import type { Optimizer } from './optimizers/index.js';
 import { shardRange, updateRange, weightRanges, type UpdateContext } from './update.js';
 import type { LossName, ModelSpec, OptimizerSpec, RegularizationSpec } from './types.js';
 
@@ -262,14 +261,9 @@ class ThreadEngine implements Engine {
       Atomics.notify(ctrl, CTRL.seq);
     }
     // shard 0 on this thread
-    const r = this.replica, ctx = this.ctx;
-    const rows0 = Math.min(shardRows, rows);
-    ctx.dropout = 'train'; ctx.seed = seed; ctx.key = t; ctx.rowOffset = 0;
-    if (T > 1) r.load(this.train!, this.idx, 0, rows0); else r.load(split, order, start, rows0);
-    r.stats[0] = 0; r.stats[1] = 0;
-    r.forward(rows0, ctx);
-    r.accumulateLoss(rows0);
-    r.backward(rows0, rows, ctx);
+    const r = this.replica, rows0 = Math.min(shardRows, rows);
+    if (T > 1) r.trainShard(this.train!, this.idx, 0, 0, rows0, rows, seed, t, this.ctx);
+    else r.trainShard(split, order, start, 0, rows0, rows, seed, t, this.ctx);
     stats[0] += r.stats[0]; stats[1] += r.stats[1];
     if (T > 1) barrier(ctrl, T, ++this.generation, STEP_WAIT_MS);
     updateRange(this.update, this.range[0], this.range[1], t, sampleRatio, this.partial0);
@@ -311,4 +305,3 @@ class ThreadEngine implements Engine {
   }
 }
 
-export type { Optimizer };

@@ -3,7 +3,6 @@
 // batches. Forward/backward run in an Engine (one thread or a worker_threads pool);
 // regularization, the optimizer sweep and the per-layer statistics run here over the
 // flat parameter buffer.
-import type { Dataset, Split } from '../data/types.js';
 import { decodeResume, encodeResume, encodeWeights, loadWeightsInto, type PartialEpoch, type ResumeState } from './checkpoint.js';
 import { diagnose, type EpochRecord } from './diagnosis.js';
 import { EarlyStopping, resolveEarlyStopping } from './early-stopping.js';
@@ -255,4 +254,3 @@ function norm(a: Float32Array, off: number, n: number): number {
 }
 
 
-export type { Split };

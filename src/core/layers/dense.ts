@@ -6,7 +6,7 @@ import { activationBackward, activationForward } from '../activations.js';
 import type { Heap } from '../memory.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Activation } from '../types.js';
-import type { ForwardContext, Layer } from './layer.js';
+import type { Layer } from './layer.js';
 
 export interface DenseParams { W: Float32Array; b: Float32Array; alpha: Float32Array | null }
 
