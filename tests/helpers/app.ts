@@ -14,6 +14,7 @@ import type { PrismaClient } from '../../src/db/client.js';
 import { createRedis } from '../../src/queue/connection.js';
 import { createTrainQueue, type TrainQueue } from '../../src/queue/train-queue.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { TrainingWorker } from '../../workers/training-worker.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -100,4 +101,9 @@ export async function submitJob(h: Pick<TestApp, 'app'>, spec: Record<string, un
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function fetchJob(h: Pick<TestApp, 'app'>, id: string): Promise<any> {
   return (await h.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json();
+}
+
+/** An in-process worker on the test app's database and queue (requeues after 100 ms). Close it in after(). */
+export function startTestWorker(h: Pick<TestApp, 'config' | 'prisma' | 'logger'>): Promise<TrainingWorker> {
+  return TrainingWorker.start({ config: h.config, prisma: h.prisma, logger: h.logger, requeueDelayMs: 100 });
 }

@@ -2,15 +2,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { decodeSafetensors, encodeSafetensors } from '../../src/core/safetensors.js';
-import { TrainingWorker } from '../../workers/training-worker.js';
-import { createTestApp, tinySpec, waitFor, type TestApp, submitJob } from '../helpers/app.js';
+import type { TrainingWorker } from '../../workers/training-worker.js';
+import { startTestWorker, createTestApp, tinySpec, waitFor, type TestApp, submitJob } from '../helpers/app.js';
 
 let h: TestApp;
 let worker: TrainingWorker;
 
 before(async () => {
   h = await createTestApp('api-checkpoints');
-  worker = await TrainingWorker.start({ config: h.config, prisma: h.prisma, logger: h.logger, requeueDelayMs: 100 });
+  worker = await startTestWorker(h);
 });
 after(async () => {
   await worker?.close();

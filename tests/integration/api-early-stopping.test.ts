@@ -1,14 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TrainingWorker } from '../../workers/training-worker.js';
-import { createTestApp, tinySpec, waitFor, type TestApp } from '../helpers/app.js';
+import type { TrainingWorker } from '../../workers/training-worker.js';
+import { startTestWorker, createTestApp, tinySpec, waitFor, type TestApp, submitJob, fetchJob } from '../helpers/app.js';
 
 let h: TestApp;
 let worker: TrainingWorker;
 
 before(async () => {
   h = await createTestApp('api-early-stopping');
-  worker = await TrainingWorker.start({ config: h.config, prisma: h.prisma, logger: h.logger, requeueDelayMs: 100 });
+  worker = await startTestWorker(h);
 });
 after(async () => {
   await worker?.close();
@@ -16,11 +16,9 @@ after(async () => {
 });
 
 async function train(spec: Record<string, unknown>) {
-  const res = await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: spec });
-  assert.equal(res.statusCode, 201, res.body);
-  const id = res.json().id;
+  const id = await submitJob(h, spec);
   const job = await waitFor(
-    async () => (await h.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json(),
+    () => fetchJob(h, id),
     (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status),
     { timeoutMs: 30_000, what: `job ${id} finished` },
   );

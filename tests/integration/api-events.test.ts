@@ -6,8 +6,8 @@ import Fastify from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { installErrorHandling } from '../../src/api/errors.js';
 import { eventsRoutes } from '../../src/api/routes/events.js';
-import { TrainingWorker } from '../../workers/training-worker.js';
-import { createTestApp, tinySpec, waitFor, type TestApp, submitJob, fetchJob } from '../helpers/app.js';
+import type { TrainingWorker } from '../../workers/training-worker.js';
+import { startTestWorker, createTestApp, tinySpec, waitFor, type TestApp, submitJob, fetchJob } from '../helpers/app.js';
 
 let h: TestApp;
 let worker: TrainingWorker;
@@ -17,7 +17,7 @@ before(async () => {
   h = await createTestApp('api-events');
   await h.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-  worker = await TrainingWorker.start({ config: h.config, prisma: h.prisma, logger: h.logger, requeueDelayMs: 100 });
+  worker = await startTestWorker(h);
 });
 after(async () => {
   await worker?.close();

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Predictor } from '../../src/core/predict.js';
 import { describeDataset } from '../../src/data/catalog.js';
 import type { NormalizedJobSpec } from '../../src/spec/index.js';
-import { TrainingWorker } from '../../workers/training-worker.js';
-import { createTestApp, tinySpec, waitFor, type TestApp, submitJob, fetchJob } from '../helpers/app.js';
+import type { TrainingWorker } from '../../workers/training-worker.js';
+import { startTestWorker, createTestApp, tinySpec, waitFor, type TestApp, submitJob, fetchJob } from '../helpers/app.js';
 
 let h: TestApp;
 let worker: TrainingWorker | undefined;
@@ -71,7 +71,7 @@ describe('POST /v1/jobs/:id/predict without weights', () => {
 describe('POST /v1/jobs/:id/predict', () => {
   let job: { id: string; spec: NormalizedJobSpec };
   before(async () => {
-    worker = await TrainingWorker.start({ config: h.config, prisma: h.prisma, logger: h.logger, requeueDelayMs: 100 });
+    worker = await startTestWorker(h);
     const id = await submitJob(h, tinySpec({
       name: 'predict-xor',
       training: { epochs: 6, batchSize: 16, seed: 5 },
