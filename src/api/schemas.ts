@@ -54,12 +54,7 @@ export const JsonNumberSchema = Type.Union([Type.Number(), Type.Enum(['NaN', 'In
   description: 'a number; NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity"',
 });
 
-export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
-
-export function jsonNumber(v: number): JsonNumber {
-  if (Number.isFinite(v)) return v;
-  return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-}
+export { jsonNumber, type JsonNumber } from '../db/json-number.js';
 
 export const CheckpointSchema = Type.Object(
   {

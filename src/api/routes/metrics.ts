@@ -7,7 +7,7 @@ import {
   type MetricCursor, type MetricPointRow, type MetricSeries, type StepRange,
 } from '../../db/metric-queries.js';
 import { ApiError, type ErrorDetail } from '../errors.js';
-import { ErrorSchema } from '../schemas.js';
+import { ErrorSchema, JsonNumberSchema, jsonNumber } from '../schemas.js';
 import type { AppOptions } from '../app-context.js';
 import { csvStream, seriesToCsv } from '../csv.js';
 
@@ -34,13 +34,10 @@ const MaxPoints = Type.Integer({
     'its first NaN point as well (the series is then reduced to floor(maxPoints/5) buckets if that is needed to stay within maxPoints).',
 });
 
-const Value = Type.Union([Type.Number(), Type.Enum(['NaN', 'Infinity', '-Infinity'])], {
-  description: 'a number; NaN and ±Infinity (not JSON numbers) as the strings "NaN", "Infinity", "-Infinity"',
-});
 const PointSchema = Type.Object({
   step: Type.Integer({ description: 'global optimizer step' }),
   epoch: Type.Integer(),
-  value: Value,
+  value: JsonNumberSchema,
   time: Type.String({ format: 'date-time' }),
 });
 const seriesFields = {
@@ -108,15 +105,9 @@ function decodeCursor(text: string): MetricCursor {
   throw badRequest([{ pointer: '/cursor', message: 'is not a cursor this API returned; pass nextCursor from the previous page' }]);
 }
 
-type JsonValue = number | 'NaN' | 'Infinity' | '-Infinity';
-
-function jsonValue(v: number): JsonValue {
-  if (Number.isFinite(v)) return v;
-  return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-}
 
 function jsonPoint(p: MetricPointRow) {
-  return { step: p.step, epoch: p.epoch, value: jsonValue(p.value), time: p.time.toISOString() };
+  return { step: p.step, epoch: p.epoch, value: jsonNumber(p.value), time: p.time.toISOString() };
 }
 
 function jsonSeries(s: MetricSeries) {

@@ -12,6 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../client.js';
 import { Prisma, type Job as JobRow } from '../../generated/prisma/client.js';
 import type { EarlyStoppingDecision, MetricPoint } from '../../core/types.js';
+import { jsonNumberReplacer } from '../json-number.js';
 
 type Json = Prisma.InputJsonValue;
 
@@ -229,7 +230,7 @@ export async function recordEpoch(prisma: PrismaClient, r: EpochRecord): Promise
   const data = { epoch: r.epoch, step: r.step, metrics: r.metrics, ...(r.decision && { decision: r.decision.decision }) };
   ops.push(prisma.$executeRaw`
     INSERT INTO "job_events" ("job_id", "type", "attempt", "message", "data")
-    SELECT ${r.jobId}::uuid, 'epoch', ${r.attempt}::int, ${`epoch ${r.epoch} done`}, ${JSON.stringify(data, nonFiniteAsString)}::jsonb
+    SELECT ${r.jobId}::uuid, 'epoch', ${r.attempt}::int, ${`epoch ${r.epoch} done`}, ${JSON.stringify(data, jsonNumberReplacer)}::jsonb
     WHERE NOT EXISTS (
       SELECT 1 FROM "job_events"
       WHERE "job_id" = ${r.jobId}::uuid AND "type" = 'epoch' AND ("data"->>'epoch')::int = ${r.epoch}::int)`);
@@ -392,13 +393,4 @@ export async function requeueStalled(prisma: PrismaClient, jobId: string, starte
   if (updated.count === 0) return false;
   await addEvent(prisma, jobId, row.attempt, 'requeued', failure.message, failure as unknown as Json);
   return true;
-}
-
-/**
- * JSON has no NaN or ±Infinity (JSON.stringify would write null); spell them as the
- * metrics route does, "NaN" / "Infinity" / "-Infinity", so SSE and /metrics agree.
- */
-function nonFiniteAsString(_key: string, v: unknown): unknown {
-  if (typeof v !== 'number' || Number.isFinite(v)) return v;
-  return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
 }
