@@ -132,7 +132,8 @@ export const PredictRequestSchema = Type.Object(
       description: "final (default): the weights the job ended with (while it runs: its newest checkpoint); best: the job's best checkpoint",
     })),
   },
-  { title: 'PredictRequest' },
+  // unknown fields are refused, as in specs: a misspelt "weight" must not silently mean final
+  { title: 'PredictRequest', additionalProperties: false },
 );
 
 export const PredictResponseSchema = Type.Object(
