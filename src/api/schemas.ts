@@ -72,7 +72,8 @@ export const CheckpointSchema = Type.Object(
     size: Type.Integer({ description: 'bytes' }),
     sha256: Type.String({ description: 'hex SHA-256 of the file; also its ETag' }),
     best: Type.Boolean({
-      description: 'the best checkpoint of the job: the newest epoch checkpoint that was the best so far by the early-stopping monitor (else train_loss) when written',
+      description: "the checkpoint holding the weights of the job's best epoch (early stopping's bestEpoch, else the lowest val_loss or train_loss): " +
+        "that epoch's checkpoint, or the final one when the job restored the best weights; none when nothing holds them",
     }),
     createdAt: Type.String({ format: 'date-time' }),
   },
@@ -132,7 +133,8 @@ export const PredictRequestSchema = Type.Object(
       description: "final (default): the weights the job ended with (while it runs: its newest checkpoint); best: the job's best checkpoint",
     })),
   },
-  { title: 'PredictRequest' },
+  // unknown fields are refused, as in specs: a misspelt "weight" must not silently mean final
+  { title: 'PredictRequest', additionalProperties: false },
 );
 
 export const PredictResponseSchema = Type.Object(

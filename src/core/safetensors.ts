@@ -42,9 +42,12 @@ export interface DecodedTensor {
 }
 
 export class SafetensorsError extends Error {
-  constructor(message: string) {
+  /** the tensor the problem is about, when it is about one */
+  readonly tensor: string | undefined;
+  constructor(message: string, tensor?: string) {
     super(message);
     this.name = 'SafetensorsError';
+    this.tensor = tensor;
   }
 }
 
@@ -95,6 +98,40 @@ function numel(shape: unknown): number | undefined {
     if (!Number.isSafeInteger(n)) return undefined;
   }
   return n;
+}
+
+/**
+ * The first key that appears twice at the top level of a JSON object text, or null.
+ * JSON.parse keeps the last of duplicate keys silently, so a header naming a tensor
+ * twice would decode to whichever came last; this looks at the text itself. The text
+ * must already be valid JSON (it is scanned, not validated).
+ */
+export function duplicateTopLevelKey(json: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = depth === 1 && c === '{';
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return null;
 }
 
 /**
@@ -160,13 +197,19 @@ function parseHeader(bytes: Uint8Array): { n: number; entries: Entry[]; metadata
   if (n > MAX_HEADER_BYTES) throw new SafetensorsError(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   if (n < 2 || bytes[8] !== 0x7b /* { */) throw new SafetensorsError('header does not start with "{"');
   let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    header = JSON.parse(text);
   } catch (err) {
     throw new SafetensorsError(`header is not valid UTF-8 JSON: ${(err as Error).message}`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new SafetensorsError('header must be a JSON object');
+  }
+  const duplicate = duplicateTopLevelKey(text);
+  if (duplicate !== null) {
+    throw new SafetensorsError(`the header names "${duplicate}" twice; which of the two is meant is ambiguous`, duplicate);
   }
 
   const metadata: Record<string, string> = {};
@@ -183,25 +226,24 @@ function parseHeader(bytes: Uint8Array): { n: number; entries: Entry[]; metadata
       continue;
     }
     if (typeof info !== 'object' || info === null || Array.isArray(info)) {
-      throw new SafetensorsError(`tensor "${name}": entry must be an object with dtype, shape and data_offsets`);
+      throw new SafetensorsError(`tensor "${name}": entry must be an object with dtype, shape and data_offsets`, name);
     }
     const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-    if (!isDtype(dtype)) throw new SafetensorsError(`tensor "${name}": unknown dtype ${JSON.stringify(dtype)}`);
+    if (!isDtype(dtype)) throw new SafetensorsError(`tensor "${name}": unknown dtype ${JSON.stringify(dtype)}`, name);
     const count = numel(shape);
-    if (count === undefined) throw new SafetensorsError(`tensor "${name}": shape must be non-negative integers, got ${JSON.stringify(shape)}`);
+    if (count === undefined) throw new SafetensorsError(`tensor "${name}": shape must be non-negative integers, got ${JSON.stringify(shape)}`, name);
     if (
       !Array.isArray(offsets) || offsets.length !== 2 ||
       !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)
     ) {
-      throw new SafetensorsError(`tensor "${name}": data_offsets must be two non-negative integers, got ${JSON.stringify(offsets)}`);
+      throw new SafetensorsError(`tensor "${name}": data_offsets must be two non-negative integers, got ${JSON.stringify(offsets)}`, name);
     }
     const [begin, end] = offsets as number[];
-    if (end < begin) throw new SafetensorsError(`tensor "${name}": data_offsets [${begin}, ${end}] end before they begin`);
+    if (end < begin) throw new SafetensorsError(`tensor "${name}": data_offsets [${begin}, ${end}] end before they begin`, name);
     const size = DTYPES[dtype].size;
     if (end - begin !== count * size) {
       throw new SafetensorsError(
-        `tensor "${name}": shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${count * size} bytes, data_offsets [${begin}, ${end}] give ${end - begin}`,
-      );
+        `tensor "${name}": shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${count * size} bytes, data_offsets [${begin}, ${end}] give ${end - begin}`, name);
     }
     entries.push({ name, dtype, shape: (shape as number[]).slice(), begin, end });
   }
@@ -223,13 +265,13 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Map<string, Dec
   let expected = 0;
   for (const e of byOffset) {
     if (e.begin < expected) {
-      throw new SafetensorsError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] overlap the previous tensor, which ends at ${expected}`);
+      throw new SafetensorsError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] overlap the previous tensor, which ends at ${expected}`, e.name);
     }
     if (e.begin > expected) {
-      throw new SafetensorsError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] leave a gap after byte ${expected}`);
+      throw new SafetensorsError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] leave a gap after byte ${expected}`, e.name);
     }
     if (e.end > bufferLength) {
-      throw new SafetensorsError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] lie outside the ${bufferLength}-byte data buffer`);
+      throw new SafetensorsError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] lie outside the ${bufferLength}-byte data buffer`, e.name);
     }
     expected = e.end;
   }

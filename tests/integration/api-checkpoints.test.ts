@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import { decodeSafetensors, encodeSafetensors } from '../../src/core/safetensors.js';
 import type { TrainingWorker } from '../../workers/training-worker.js';
 import { startTestWorker, createTestApp, tinySpec, waitFor, type TestApp, submitJob } from '../helpers/app.js';
+import { writeTensors, type RawTensor } from '../helpers/safetensors-bytes.js';
+import { UPLOAD_LIMIT_DEFAULT } from '../../src/api/routes/checkpoints.js';
 
 let h: TestApp;
 let worker: TrainingWorker;
@@ -63,7 +65,7 @@ describe('GET /v1/jobs/:id/checkpoints', () => {
     await finished(jobId);
   });
 
-  test('a trained job lists its epoch and final checkpoints, exactly one flagged best: the newest that was best when written', async () => {
+  test('a trained job lists its epoch and final checkpoints, exactly one flagged best: the epoch with the lowest val_loss among the decisions', async () => {
     const res = await h.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}/checkpoints` });
     assert.equal(res.statusCode, 200, res.body);
     const { items, nextCursor } = res.json();
@@ -78,13 +80,11 @@ describe('GET /v1/jobs/:id/checkpoints', () => {
     }
     const best = items.filter((c: { best: boolean }) => c.best);
     assert.equal(best.length, 1);
-    const expected = await h.prisma.checkpoint.findFirstOrThrow({
-      where: { jobId, kind: 'epoch', isBest: true }, orderBy: { step: 'desc' }, select: { id: true, epoch: true },
-    });
-    assert.equal(best[0].id, expected.id);
-    // the best checkpoint is the epoch early stopping reported as best
-    const job = (await h.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}` })).json();
-    assert.equal(best[0].epoch, job.result.best.epoch);
+    // the best epoch by the decisions' own values (minDelta 0: the first lowest val_loss)
+    const decisions = (await h.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}/early-stopping` })).json().items as { epoch: number; value: number }[];
+    const lowest = decisions.reduce((a, b) => (b.value < a.value ? b : a));
+    assert.equal(best[0].kind, 'epoch');
+    assert.equal(best[0].epoch, lowest.epoch);
   });
 
   test('pages with limit and cursor neither skip nor repeat a checkpoint', async () => {
@@ -101,6 +101,28 @@ describe('GET /v1/jobs/:id/checkpoints', () => {
     const bad = await h.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}/checkpoints?cursor=nonsense` });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().error.code, 'INVALID_CURSOR');
+  });
+
+  test('crafted cursors and cursors of another list are a 400 at /cursor, not a 500', async () => {
+    const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const uuid = '7d0c3c2e-2b1a-4c5d-9e8f-0a1b2c3d4e5f';
+    const crafted = [
+      cursor(['0000-01-01T00:00:00Z', uuid]), // the old, unbound format with a year no row has
+      cursor(['checkpoints', '0000-01-01T00:00:00.000Z', uuid]),
+      cursor(['checkpoints', '2026-01-01T00:00:00.000Z', 'not-a-uuid']),
+      cursor(['checkpoints', '2026-13-01T00:00:00.000Z', uuid]),
+      cursor(['jobs', '2026-01-01T00:00:00.000Z', uuid]), // a jobs-list cursor
+      cursor(['metrics', 'val_loss', 3]),
+    ];
+    for (const c of crafted) {
+      const res = await h.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}/checkpoints?cursor=${c}` });
+      assert.equal(res.statusCode, 400, `${Buffer.from(c, 'base64url').toString()}: ${res.body}`);
+      assert.equal(res.json().error.code, 'INVALID_CURSOR');
+      assert.deepEqual(res.json().error.details.map((d: { pointer: string }) => d.pointer), ['/cursor']);
+    }
+    // a well-formed position this list could have handed out is accepted
+    const ok = await h.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}/checkpoints?cursor=${cursor(['checkpoints', '2026-01-01T00:00:00.000Z', uuid])}` });
+    assert.equal(ok.statusCode, 200, ok.body);
   });
 
   test('download answers the exact stored bytes with their sha256 as ETag, length and a file name', async () => {
@@ -127,6 +149,24 @@ describe('GET /v1/jobs/:id/checkpoints', () => {
     const again = await h.app.inject({ method: 'GET', url: `/v1/checkpoints/${final.id}`, headers: { 'if-none-match': `"${sha}"` } });
     assert.equal(again.statusCode, 304);
     assert.equal(again.rawPayload.length, 0);
+  });
+
+  test('If-None-Match: * , a list of tags and a weak tag answer 304; other tags the file', async () => {
+    const final = (await h.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}/checkpoints` })).json().items
+      .find((c: { kind: string }) => c.kind === 'final');
+    const get = (ifNoneMatch: string) => h.app.inject({ method: 'GET', url: `/v1/checkpoints/${final.id}`, headers: { 'if-none-match': ifNoneMatch } });
+    for (const header of ['*', ` * `, `"abc", "${final.sha256}"`, `W/"${final.sha256}"`, `"x,y", W/"${final.sha256}"`]) {
+      const res = await get(header);
+      assert.equal(res.statusCode, 304, header);
+      assert.equal(res.headers.etag, `"${final.sha256}"`, header);
+    }
+    for (const header of ['"abc"', `"${final.sha256.slice(1)}"`, `${final.sha256}`, '"abc", W/"def"']) {
+      const res = await get(header);
+      assert.equal(res.statusCode, 200, header);
+      assert.equal(res.rawPayload.length, final.size, header);
+    }
+    const missing = await h.app.inject({ method: 'GET', url: `/v1/checkpoints/${MISSING}`, headers: { 'if-none-match': '*' } });
+    assert.equal(missing.statusCode, 404, '* matches only a representation that exists');
   });
 
   test('an unknown job or checkpoint is a 404 in the error shape', async () => {
@@ -195,6 +235,20 @@ describe('POST /v1/checkpoints', () => {
     assert.match(details.find((d) => d.pointer === '/layers.0.bias')!.message, /has 7 values but layers\.0\.weight has 8 rows/);
   });
 
+  test('a body over the upload limit is a 413 that names the limit, in the error shape', async () => {
+    // Fastify refuses on the declared length before reading a byte, so the test sends little
+    const res = await h.app.inject({
+      method: 'POST', url: '/v1/checkpoints',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(UPLOAD_LIMIT_DEFAULT + 1) },
+      payload: Buffer.alloc(16),
+    });
+    assert.equal(res.statusCode, 413, res.body);
+    const { error } = res.json();
+    assert.equal(error.code, 'BODY_TOO_LARGE');
+    assert.ok(error.message.includes(String(UPLOAD_LIMIT_DEFAULT)), error.message);
+    assert.match(error.message, /256 MiB/);
+  });
+
   test('a body that is not application/octet-stream is a 415', async () => {
     const res = await upload('{"a":1}', 'application/json');
     assert.equal(res.statusCode, 415, res.body);
@@ -232,6 +286,83 @@ describe('POST /v1/checkpoints', () => {
       .find((c: { kind: string }) => c.kind === 'final');
     const cold = decodeSafetensors(new Uint8Array((await h.app.inject({ method: 'GET', url: `/v1/checkpoints/${coldFinal.id}` })).rawPayload)).tensors;
     assert.notDeepEqual(Array.from(cold.get('layers.0.weight')!.data as Float32Array), Array.from(uploaded.get('layers.0.weight')!.data as Float32Array));
+  });
+});
+
+describe('POST /v1/checkpoints refuses files that can never serve as weights', () => {
+  const f32 = (n: number, v = 0.5) => new Array(n).fill(v);
+  /** a valid 2 → 8 → 2 network, to spoil one thing at a time */
+  const good = (): RawTensor[] => [
+    { name: 'layers.0.weight', shape: [8, 2], values: f32(16) },
+    { name: 'layers.0.bias', shape: [8], values: f32(8) },
+    { name: 'layers.1.weight', shape: [2, 8], values: f32(16) },
+    { name: 'layers.1.bias', shape: [2], values: f32(2) },
+  ];
+  const spoilt = (name: string, change: Partial<RawTensor>) => good().map((t) => (t.name === name ? { ...t, ...change } : t));
+
+  async function refused(file: Uint8Array, pointer: string, message: RegExp) {
+    const before = await h.prisma.checkpoint.count({ where: { kind: 'upload' } });
+    const res = await upload(file);
+    assert.equal(res.statusCode, 400, res.body);
+    const { error } = res.json();
+    assert.equal(error.code, 'INVALID_CHECKPOINT');
+    const detail = (error.details as { pointer: string; message: string }[]).find((d) => d.pointer === pointer);
+    assert.ok(detail, `a problem at ${pointer}: ${JSON.stringify(error.details)}`);
+    assert.match(detail.message, message);
+    assert.equal(await h.prisma.checkpoint.count({ where: { kind: 'upload' } }), before, 'nothing stored');
+  }
+
+  test('the unspoilt file is accepted (the cases below differ from it in one thing each)', async () => {
+    assert.equal((await upload(writeTensors(good()))).statusCode, 201);
+  });
+
+  test('a tensor named twice in the header', async () => {
+    // a second layers.0.bias entry pointing at the same bytes: JSON.parse alone keeps the last
+    const file = writeTensors(good(), (json) => json.replace(
+      '"layers.0.bias":{"dtype":"F32","shape":[8],"data_offsets":[64,96]}',
+      '"layers.0.bias":{"dtype":"F32","shape":[8],"data_offsets":[64,96]},"layers.0.bias":{"dtype":"F32","shape":[8],"data_offsets":[64,96]}',
+    ));
+    assert.ok(Buffer.from(file).toString('latin1').split('"layers.0.bias"').length === 3, 'premise: the name appears twice');
+    await refused(file, '/layers.0.bias', /twice/);
+  });
+
+  test('NaN and Infinity values, F32 and F64', async () => {
+    await refused(writeTensors(spoilt('layers.1.weight', { values: [...f32(9), NaN, ...f32(6)] })), '/layers.1.weight', /NaN at \[1, 1\]/);
+    await refused(writeTensors(spoilt('layers.0.bias', { values: [...f32(7), -Infinity], dtype: 'F64' })), '/layers.0.bias', /-Infinity at \[7\]/);
+  });
+
+  test('a broken layer chain: a layer that does not take the previous one\'s outputs', async () => {
+    await refused(writeTensors([
+      ...good().slice(0, 2),
+      { name: 'layers.1.weight', shape: [2, 5], values: f32(10) },
+      { name: 'layers.1.bias', shape: [2], values: f32(2) },
+    ]), '/layers.1.weight', /takes 5 inputs but layers\.0 puts out 8/);
+  });
+
+  test('a chain through a dropout index and a maxout layer (rows = units · pieces) is accepted', async () => {
+    const res = await upload(writeTensors([
+      { name: 'layers.0.weight', shape: [8, 2], values: f32(16) }, // maxout: 4 units × 2 pieces
+      { name: 'layers.0.bias', shape: [8], values: f32(8) },
+      { name: 'layers.2.weight', shape: [2, 4], values: f32(8) }, // layers.1 is dropout
+      { name: 'layers.2.bias', shape: [2], values: f32(2) },
+    ]));
+    assert.equal(res.statusCode, 201, res.body);
+  });
+
+  test('layers missing at the start', async () => {
+    await refused(writeTensors(good().slice(2).map((t) => ({ ...t, name: t.name.replace('layers.1', 'layers.3') }))), '/layers.0.weight', /start at layers\.3/);
+  });
+
+  test('a zero-sized dimension', async () => {
+    await refused(writeTensors([
+      { name: 'layers.0.weight', shape: [0, 2], values: [] },
+      { name: 'layers.0.bias', shape: [0], values: [] },
+    ]), '/layers.0.weight', /has shape \[0, 2\]/);
+  });
+
+  test('a non-canonical layer index or an unknown layer part', async () => {
+    await refused(writeTensors(good().map((t) => (t.name === 'layers.1.bias' ? { ...t, name: 'layers.01.bias' } : t))), '/layers.01.bias', /leading zeros/);
+    await refused(writeTensors([...good(), { name: 'layers.1.scale', shape: [2], values: f32(2) }]), '/layers.1.scale', /not a layer tensor/);
   });
 });
 

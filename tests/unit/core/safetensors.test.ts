@@ -141,3 +141,26 @@ test('a tensor named __proto__ stays an ordinary tensor', () => {
   const file = encodeSafetensors([{ name: '__proto__', dtype: 'U8', shape: [1], data: new Uint8Array([7]) }], { __proto__x: 'y' });
   assert.deepEqual(decodeSafetensors(file).tensors.get('__proto__')!.data, new Uint8Array([7]));
 });
+
+test('a header naming a tensor twice is refused with that name (JSON.parse alone would keep the last)', () => {
+  // two entries for "w" whose offsets tile the buffer either way: only the text shows the duplicate
+  const dup = rawFile('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(4));
+  assert.throws(() => decodeSafetensors(dup), (err: unknown) =>
+    err instanceof SafetensorsError && err.tensor === 'w' && /names "w" twice/.test(err.message));
+  // the same name spelt with an escape is the same key
+  const escaped = rawFile('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\\u0077":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(4));
+  assert.throws(() => decodeSafetensors(escaped), (err: unknown) => err instanceof SafetensorsError && err.tensor === 'w');
+});
+
+test('keys repeated below the top level, and names holding quotes, braces and commas, are not duplicates', () => {
+  const header = '{"__metadata__":{"a":"x","b":"{\\"a\\":1,"},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},' +
+    '"b\\",{":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}';
+  const file = decodeSafetensors(rawFile(header, new Uint8Array(8)));
+  assert.deepEqual([...file.tensors.keys()], ['a', 'b",{']);
+  assert.deepEqual(file.metadata, { a: 'x', b: '{"a":1,' });
+});
+
+test('a per-tensor problem names its tensor', () => {
+  const bad = rawFile('{"layers.0.weight":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', new Uint8Array(4));
+  assert.throws(() => decodeSafetensors(bad), (err: unknown) => err instanceof SafetensorsError && err.tensor === 'layers.0.weight');
+});
