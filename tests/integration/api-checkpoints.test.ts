@@ -349,6 +349,11 @@ describe('POST /v1/checkpoints refuses files that can never serve as weights', (
     assert.equal(res.statusCode, 201, res.body);
   });
 
+  test('an input dropout at layers.0 (stored layers start at layers.1) is accepted', async () => {
+    const res = await upload(writeTensors(good().map((t) => ({ ...t, name: t.name.replace(/^layers\.(\d)/, (_m, i) => `layers.${Number(i) * 2 + 1}`) }))));
+    assert.equal(res.statusCode, 201, res.body);
+  });
+
   test('layers missing at the start', async () => {
     await refused(writeTensors(good().slice(2).map((t) => ({ ...t, name: t.name.replace('layers.1', 'layers.3') }))), '/layers.0.weight', /start at layers\.3/);
   });

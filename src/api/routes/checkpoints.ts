@@ -86,7 +86,8 @@ function nonFinite(t: DecodedTensor): string | null {
  * safetensors header (e.g. /layers.1.bias). Layer tensors must be F32 or F64 (what
  * the core loads), finite, named canonically, weight [out, in] with bias [out] and
  * alpha (PReLU) [out], no dimension 0. The stored layers must start at layers.0 (the
- * input) and chain: a layer's input width is the previous stored layer's output, which
+ * input), or at layers.1 when layer 0 is an input dropout (which stores nothing, as in
+ * PyTorch's nn.Sequential(Dropout, Linear, …)), and chain: a layer's input width is the previous stored layer's output, which
  * is its row count for dense, or rows / pieces for maxout (indices between them are
  * dropout layers, which keep the width) — so rows must be a multiple of the next input.
  * Other tensors (a Trainyard resume checkpoint's optimizer.*, best.*) are kept and ignored.
@@ -119,8 +120,11 @@ function uploadProblems(tensors: Map<string, DecodedTensor>): ErrorDetail[] {
     return problems;
   }
   const ordered = [...layers].sort((a, b) => a[0] - b[0]);
-  if (ordered[0]![0] !== 0) {
-    problems.push({ pointer: '/layers.0.weight', message: `is missing: the stored layers start at layers.${ordered[0]![0]}, but the first layer of a model takes the input` });
+  if (ordered[0]![0] > 1) {
+    problems.push({
+      pointer: '/layers.0.weight',
+      message: `is missing: the stored layers start at layers.${ordered[0]![0]}, but the first layer of a model takes the input (only an input dropout at layers.0 may precede it)`,
+    });
   }
   let previous: { i: number; rows: number } | null = null;
   for (const [i, parts] of ordered) {
