@@ -7,6 +7,7 @@ import { Predictor } from '../../core/predict.js';
 import { describeDataset } from '../../data/catalog.js';
 import { checkpointBytes, weightsCheckpoint } from '../../db/repositories/checkpoint-reads.js';
 import { findJob } from '../../db/repositories/jobs.js';
+import { requestScope } from '../scope.js';
 import type { NormalizedJobSpec } from '../../spec/index.js';
 import { ApiError, type ErrorDetail } from '../errors.js';
 import { ErrorSchema, PredictRequestSchema, PredictResponseSchema } from '../schemas.js';
@@ -107,7 +108,7 @@ export const predictRoutes: FastifyPluginAsyncTypebox<PredictRoutesOptions> = as
     async (request) => {
       const { id } = request.params;
       const { inputs, weights = 'final' } = request.body;
-      const job = await findJob(prisma, id);
+      const job = await findJob(prisma, requestScope(request), id);
       if (!job) throw new ApiError(404, 'NOT_FOUND', `no job with id ${id}`);
       // stored normalized and validated when it was submitted
       const spec = job.spec as unknown as NormalizedJobSpec;
