@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { AppOptions } from './app-context.js';
-import { installErrorHandling } from './errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors.js';
 import { installOpenApi } from './openapi.js';
 import { installPrometheus } from './prometheus.js';
 import { healthRoutes } from './routes/health.js';
@@ -22,8 +22,17 @@ const BODY_LIMIT = 32 * 1024 * 1024;
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, prisma, queue, redis, logger } = options;
   // Route plugins get the TypeBox type provider from FastifyPluginAsyncTypebox.
-  const app = Fastify({ loggerInstance: logger, bodyLimit: BODY_LIMIT }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT,
+    frameworkErrors,
+    clientErrorHandler,
+  }) as unknown as FastifyInstance;
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // Every body is JSON or raw bytes (checkpoint upload). Fastify's default text/plain
+  // parser would hand a JSON spec sent as text/plain to the route as one string
+  // ("must be an object"); without it the answer is a 415 that names the fix.
+  app.removeContentTypeParser('text/plain');
 
   installErrorHandling(app);
   await installOpenApi(app);

@@ -1,7 +1,12 @@
 // Response schemas shared by the routes. Each does serialization and the OpenAPI
 // document at once.
-import Type from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 import { JOB_STATUSES } from '../db/repositories/job-status.js';
+import type { JobFailure } from '../db/repositories/training-records.js';
+import type { Diagnosis } from '../core/diagnosis.js';
+import type { TrainProgress, TrainResult } from '../core/train-types.js';
+import type { EarlyStoppingDecision } from '../core/types.js';
+import { MONITORS } from '../spec/schema.js';
 
 export const ErrorSchema = Type.Object(
   {
@@ -25,29 +30,146 @@ export const JobStatusSchema = Type.Enum([...JOB_STATUSES], {
   description: 'queued → running → succeeded | failed | cancelled (a running job whose worker stopped goes back to queued)',
 });
 
+/**
+ * A stored metric value: a number; null where the worker stored a non-finite value
+ * (JSON has no NaN, so jsonb holds null); "NaN" / "Infinity" / "-Infinity" where it
+ * was spelled with jsonNumber (src/db/json-number.ts).
+ */
+const StoredNumber = Type.Union([Type.Number(), Type.Null(), Type.Enum(['NaN', 'Infinity', '-Infinity'])]);
+const MetricMap = (description: string) => Type.Record(Type.String(), StoredNumber, { description });
+
+export const JobProgressSchema = Type.Object(
+  {
+    epoch: Type.Integer({ description: 'the epoch being trained (1-based); once finished, epochs completed' }),
+    epochs: Type.Optional(Type.Integer({ description: 'spec.training.epochs' })),
+    step: Type.Integer({ description: 'global optimizer step' }),
+    batch: Type.Optional(Type.Integer({ description: 'batch within the epoch (1-based)' })),
+    batchesPerEpoch: Type.Optional(Type.Integer()),
+    samplesPerSecond: Type.Optional(StoredNumber),
+    etaSeconds: Type.Optional(StoredNumber),
+    updatedAt: Type.String({ format: 'date-time', description: 'when the worker wrote this (at most every 2 s)' }),
+  },
+  { title: 'JobProgress' },
+);
+
+export const StopDecisionSchema = Type.Object(
+  {
+    epoch: Type.Integer(),
+    monitor: Type.Enum([...MONITORS]),
+    value: StoredNumber,
+    best: StoredNumber,
+    bestEpoch: Type.Integer(),
+    wait: Type.Integer({ description: 'epochs since the last improvement' }),
+    decision: Type.Enum(['improved', 'continue', 'stop']),
+    reason: Type.String(),
+  },
+  { title: 'StopDecision' },
+);
+
+export const JobResultSchema = Type.Object(
+  {
+    epochs: Type.Integer({ description: 'epochs completed' }),
+    step: Type.Integer({ description: 'global optimizer steps' }),
+    finalMetrics: MetricMap('the last epoch\'s metrics (after restoreBest: the best epoch\'s)'),
+    best: Type.Union([Type.Object({ epoch: Type.Integer(), metrics: MetricMap('that epoch\'s metrics') }), Type.Null()], {
+      description: 'the best epoch by the early-stopping monitor (else train_loss)',
+    }),
+    testMetrics: Type.Union([MetricMap('test_loss, test_accuracy'), Type.Null()], { description: 'where the data set has a test split' }),
+    stoppedEarly: Type.Boolean(),
+    stopDecision: Type.Union([StopDecisionSchema, Type.Null()], { description: 'the early-stopping decision that stopped the job' }),
+  },
+  { title: 'JobResult' },
+);
+
+export const JobErrorSchema = Type.Object(
+  {
+    code: Type.String({ description: 'e.g. DIVERGED, DATASET_MISSING, INCOMPATIBLE_WEIGHTS, WORKER_LOST, INTERNAL' }),
+    message: Type.String({ description: 'what went wrong, for people' }),
+    attempt: Type.Optional(Type.Integer({ description: 'the attempt that failed, where it is not the current one' })),
+    epoch: Type.Optional(Type.Integer()),
+    step: Type.Optional(Type.Integer()),
+  },
+  { title: 'JobError' },
+);
+
+export const DiagnosisSchema = Type.Object(
+  {
+    verdict: Type.Enum(['healthy', 'underfitting', 'overfitting', 'vanishing-gradients', 'not-learning', 'too-early']),
+    summary: Type.String(),
+    findings: Type.Array(Type.Object({
+      kind: Type.Enum(['diverged', 'not-learning', 'underfitting', 'vanishing-gradients', 'overfitting']),
+      message: Type.String(),
+      evidence: MetricMap('the numbers the finding rests on'),
+    })),
+    suggestions: Type.Array(Type.String()),
+  },
+  { title: 'Diagnosis', description: 'what the training curves say, in the order of the "tips for training deep networks"' },
+);
+
+const nullable = <T extends TSchema>(schema: T, description: string) => Type.Union([schema, Type.Null()], { description });
+
+/** The fields a job and a list item share. */
+const jobHeader = {
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  status: JobStatusSchema,
+  attempt: Type.Integer({ description: 'how many times a worker has started this job' }),
+  cancelRequested: Type.Boolean(),
+  createdAt: Type.String({ format: 'date-time' }),
+  startedAt: Timestamp('when the latest attempt started'),
+  finishedAt: Timestamp('when the job reached succeeded, failed or cancelled'),
+  progress: nullable(JobProgressSchema, 'null until a worker reports'),
+};
+
 export const JobSchema = Type.Object(
   {
-    id: Type.String({ format: 'uuid' }),
-    name: Type.String(),
-    status: JobStatusSchema,
-    spec: Type.Unknown({ description: 'the job spec as it trains, with every default filled in' }),
-    attempt: Type.Integer({ description: 'how many times a worker has started this job' }),
-    cancelRequested: Type.Boolean(),
-    createdAt: Type.String({ format: 'date-time' }),
-    startedAt: Timestamp('when the latest attempt started'),
-    finishedAt: Timestamp('when the job reached succeeded, failed or cancelled'),
-    progress: Type.Unknown({ description: '{ epoch, epochs, step, batch, batchesPerEpoch, samplesPerSecond, etaSeconds, updatedAt } while running' }),
-    result: Type.Unknown({ description: '{ epochs, step, finalMetrics, best, testMetrics, stoppedEarly, stopDecision } once succeeded' }),
-    error: Type.Unknown({ description: '{ code, message, epoch?, step? } once failed' }),
-    diagnosis: Type.Unknown({ description: 'what the training curves say (e.g. vanishing gradients, overfitting)' }),
+    ...jobHeader,
+    spec: Type.Unknown({ description: 'the job spec as it trains, with every default filled in (see JobSpec)' }),
+    result: nullable(JobResultSchema, 'once succeeded'),
+    error: nullable(JobErrorSchema, 'once failed; also while queued again after a lost worker'),
+    diagnosis: nullable(DiagnosisSchema, 'from the first epoch on'),
   },
   { title: 'Job' },
 );
 
+export const JobSummarySchema = Type.Object(
+  {
+    ...jobHeader,
+    specSummary: Type.Object({
+      dataset: Type.String({ description: 'spec.dataset.name' }),
+      layers: Type.Integer({ description: 'how many layers spec.model.layers has' }),
+      epochs: Type.Integer({ description: 'spec.training.epochs' }),
+      optimizer: Type.String({ description: 'spec.optimizer.type' }),
+      loss: Type.String({ description: 'spec.loss' }),
+    }),
+    best: nullable(Type.Object({ epoch: Type.Integer(), metrics: MetricMap("that epoch's metrics") }), "result.best once succeeded"),
+    error: nullable(Type.Object({ code: Type.String(), message: Type.String() }), 'error.code and error.message once failed'),
+    verdict: nullable(DiagnosisSchema.properties.verdict, 'diagnosis.verdict'),
+  },
+  {
+    title: 'JobSummary',
+    description: 'A list item: the job without its spec (inline data can be megabytes), result and diagnosis; GET /v1/jobs/{id} has them all.',
+  },
+);
+
 export const JobListSchema = Type.Object({
-  items: Type.Array(JobSchema),
+  items: Type.Array(JobSummarySchema),
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as `cursor` for the next page; null on the last page' }),
 });
+
+export type JobView = Static<typeof JobSchema>;
+export type JobSummaryView = Static<typeof JobSummarySchema>;
+
+// Compile-time: what the worker stores fits these schemas.
+type Assert<T extends true> = T;
+type Fits<A, B> = [A] extends [B] ? true : false;
+export type _StoredShapesFit = [
+  Assert<Fits<TrainProgress & { updatedAt: string }, Static<typeof JobProgressSchema>>>,
+  Assert<Fits<JobFailure, Static<typeof JobErrorSchema>>>,
+  Assert<Fits<Diagnosis, Static<typeof DiagnosisSchema>>>,
+  Assert<Fits<EarlyStoppingDecision, Static<typeof StopDecisionSchema>>>,
+  Assert<Fits<Pick<TrainResult, 'epochs' | 'step' | 'finalMetrics' | 'best' | 'testMetrics' | 'stoppedEarly' | 'stopDecision'>, Static<typeof JobResultSchema>>>,
+];
 
 /** A number, or NaN / ±Infinity (not JSON numbers) as the strings "NaN", "Infinity", "-Infinity". */
 export const JsonNumberSchema = Type.Union([Type.Number(), Type.Enum(['NaN', 'Infinity', '-Infinity'])], {

@@ -30,6 +30,11 @@ export const INIT_SCHEMES = ['auto', 'he', 'xavier', 'glorot', 'lecun'] as const
 export const LOSSES = ['cross-entropy', 'mse'] as const;
 export const MONITORS = ['val_loss', 'val_accuracy', 'train_loss', 'train_accuracy'] as const;
 
+/** The largest finite float32: training computes in float32, where anything beyond is Infinity. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+const Float32 = (description?: string) =>
+  Type.Number({ minimum: -FLOAT32_MAX, maximum: FLOAT32_MAX, ...(description !== undefined && { description }) });
+
 const Seed = (description: string) =>
   Type.Integer({ minimum: 0, maximum: LIMITS.seed, description });
 
@@ -60,12 +65,12 @@ export const DatasetSchema = Type.Object({
     description: 'synthetic spirals/blobs: number of classes. Default 3 (xor always has 2).',
   })),
   seed: Type.Optional(Seed('synthetic: seed for generating the samples. Default 0.')),
-  features: Type.Optional(Type.Array(Type.Array(Type.Number()), {
+  features: Type.Optional(Type.Array(Type.Array(Float32()), {
     description: 'inline: the inputs, one number array per sample, all the same length.',
   })),
   labels: Type.Optional(Type.Union([
     Type.Array(Type.Integer({ minimum: 0 }), { description: 'class indices (classification)' }),
-    Type.Array(Type.Array(Type.Number()), { description: 'target arrays (regression)' }),
+    Type.Array(Type.Array(Float32()), { description: 'target arrays (regression)' }),
   ], {
     description: 'inline: one label per sample — a class index (classification) or a number array (regression).',
   })),

@@ -255,6 +255,7 @@ describe('POST /v1/checkpoints', () => {
     const res2 = await upload('hello', 'image/png');
     assert.equal(res2.statusCode, 415, res2.body);
     assert.equal(res2.json().error.code, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(res2.json().error.message, /application\/octet-stream/, 'the hint names the type this route takes');
   });
 
   test('a job with initialWeights from an upload trains from those weights', async () => {

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestApp, tinySpec, type TestApp } from '../helpers/app.js';
+import { createTestApp, submitJob, tinySpec, type TestApp } from '../helpers/app.js';
 
 let h: TestApp;
 before(async () => {
@@ -112,10 +112,20 @@ describe('GET /v1/jobs/:id', () => {
     const res = await h.app.inject({ method: 'GET', url: `/v1/jobs/${created.id}` });
     assert.equal(res.statusCode, 200);
     const job = res.json();
-    for (const key of ['id', 'name', 'status', 'spec', 'attempt', 'createdAt', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'diagnosis']) {
-      assert.ok(key in job, `job has ${key}`);
-    }
+    assert.deepEqual(Object.keys(job).sort(), [
+      'attempt', 'cancelRequested', 'createdAt', 'diagnosis', 'error', 'finishedAt', 'id', 'name', 'progress', 'result', 'spec', 'startedAt', 'status',
+    ]);
+    assert.equal(job.id, created.id);
+    assert.equal(job.status, 'queued');
     assert.equal(job.startedAt, null);
+    assert.equal(job.finishedAt, null);
+    assert.equal(job.progress, null);
+    assert.equal(job.result, null);
+    assert.equal(job.error, null);
+    assert.equal(job.diagnosis, null);
+    // the stored spec is the submitted one with defaults filled in: every submitted field is there as sent
+    assert.deepEqual(job.spec.model.layers.map((l: { units: number }) => l.units), [8, 2]);
+    assert.equal(job.spec.optimizer.learningRate, 0.01);
   });
 });
 
@@ -137,11 +147,9 @@ describe('POST /v1/jobs/:id/cancel', () => {
 });
 
 describe('GET /v1/jobs', () => {
-  test('pages through every job exactly once, newest first, and filters by status', async () => {
+  test('pages through every job exactly once, newest first', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) {
-      ids.push((await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinySpec({ name: `page-${i}` }) })).json().id);
-    }
+    for (let i = 0; i < 7; i++) ids.push(await submitJob(h, tinySpec({ name: `page-${i}` })));
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -155,22 +163,37 @@ describe('GET /v1/jobs', () => {
       cursor = page.nextCursor;
       pages++;
     } while (cursor);
-    const total = await h.prisma.job.count();
-    assert.equal(seen.length, total);
-    assert.equal(new Set(seen).size, total);
-    assert.equal(pages, Math.ceil(total / 3));
-    // newest first: the last 7 created are the first 7 listed, in reverse order
+    // whatever other tests left behind: every row exactly once
+    const all = (await h.prisma.job.findMany({ select: { id: true } })).map((r) => r.id).sort();
+    assert.deepEqual([...seen].sort(), all);
+    assert.equal(pages, Math.ceil(all.length / 3));
+    // newest first: the 7 created here are the first 7 listed, in reverse order
     assert.deepEqual(seen.slice(0, 7), [...ids].reverse());
+  });
 
-    const cancelled = await h.app.inject({ method: 'GET', url: '/v1/jobs?status=cancelled' });
-    for (const j of cancelled.json().items) assert.equal(j.status, 'cancelled');
-    assert.equal(cancelled.json().items.length, await h.prisma.job.count({ where: { status: 'cancelled' } }));
+  test('filters by status: exactly the jobs with that status', async () => {
+    const kept = await submitJob(h, tinySpec({ name: 'filter-kept' }));
+    const cancelled = [await submitJob(h, tinySpec({ name: 'filter-a' })), await submitJob(h, tinySpec({ name: 'filter-b' }))];
+    for (const id of cancelled) {
+      assert.equal((await h.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` })).statusCode, 200);
+    }
+    const res = await h.app.inject({ method: 'GET', url: '/v1/jobs?status=cancelled&limit=100' });
+    assert.equal(res.statusCode, 200, res.body);
+    const listed = res.json().items.map((j: { id: string }) => j.id);
+    for (const id of cancelled) assert.ok(listed.includes(id), `${id} is listed`);
+    assert.ok(!listed.includes(kept));
+    const expected = (await h.prisma.job.findMany({ where: { status: 'cancelled' }, select: { id: true } })).map((r) => r.id).sort();
+    assert.deepEqual([...listed].sort(), expected);
+  });
 
+  test('a status or cursor it does not know is a 400 with a pointer', async () => {
     const bad = await h.app.inject({ method: 'GET', url: '/v1/jobs?status=done' });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().error.code, 'VALIDATION_FAILED');
+    assert.deepEqual(bad.json().error.details.map((d: { pointer: string }) => d.pointer), ['/status']);
     const badCursor = await h.app.inject({ method: 'GET', url: '/v1/jobs?cursor=garbage' });
     assert.equal(badCursor.statusCode, 400);
     assert.equal(badCursor.json().error.code, 'INVALID_CURSOR');
+    assert.deepEqual(badCursor.json().error.details.map((d: { pointer: string }) => d.pointer), ['/cursor']);
   });
 });

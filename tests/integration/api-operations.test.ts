@@ -46,15 +46,27 @@ test('GET /ready answers 503 naming Redis when Redis is unreachable', async () =
   }
 });
 
+/** A sample's value in a Prometheus text body, 0 when the series is not there yet. */
+function sample(body: string, series: string): number {
+  const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
 test('GET /metrics exposes request durations and jobs by status in Prometheus format', async () => {
-  await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinySpec() });
-  await h.app.inject({ method: 'GET', url: '/health' });
+  const posted = 'trainyard_http_request_duration_seconds_count{method="POST",route="/v1/jobs",status_code="201"}';
+  const before = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+  assert.equal((await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinySpec() })).statusCode, 201);
+  assert.equal((await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinySpec() })).statusCode, 201);
   const res = await h.app.inject({ method: 'GET', url: '/metrics' });
   assert.equal(res.statusCode, 200);
   assert.match(res.headers['content-type'] as string, /text\/plain/);
-  assert.match(res.body, /trainyard_http_request_duration_seconds_count\{method="POST",route="\/v1\/jobs",status_code="201"\} 1/);
-  assert.match(res.body, /trainyard_jobs\{status="queued"\} 1/);
-  assert.match(res.body, /trainyard_jobs\{status="running"\} 0/);
+  assert.equal(sample(res.body, posted) - sample(before, posted), 2);
+  // the gauge counts the rows, whatever earlier tests left
+  const queued = await h.prisma.job.count({ where: { status: 'queued' } });
+  const running = await h.prisma.job.count({ where: { status: 'running' } });
+  assert.ok(queued >= 2);
+  assert.equal(sample(res.body, 'trainyard_jobs{status="queued"}'), queued);
+  assert.equal(sample(res.body, 'trainyard_jobs{status="running"}'), running);
 });
 
 test('/docs serves the OpenAPI UI from the package and the document lists the routes', async () => {

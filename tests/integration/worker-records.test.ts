@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createJob } from '../../src/db/repositories/jobs.js';
+import { EVERY_TENANT } from '../../src/db/scope.js';
 import { latestCheckpoint, recordEpoch, requeueJob, requeueStalled, startJob, type EpochRecord } from '../../src/db/repositories/training-records.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -17,7 +18,7 @@ before(async () => {
 after(() => db?.drop());
 
 async function newJob(): Promise<string> {
-  const created = await createJob(prisma, { name: 'records', spec: {}, specHash: 'hash' });
+  const created = await createJob(prisma, EVERY_TENANT, { name: 'records', spec: {}, specHash: 'hash' });
   return created.job.id;
 }
 

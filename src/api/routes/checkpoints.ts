@@ -251,6 +251,7 @@ export const checkpointsRoutes: FastifyPluginAsyncTypebox<CheckpointsRoutesOptio
     '/checkpoints',
     {
       bodyLimit,
+      config: { bodyContentType: 'application/octet-stream' },
       validatorCompiler: rawBodyValidator,
       // Fastify's own 413 says only "Request body is too large"; this one names the limit
       errorHandler: (err, request, reply) => {

@@ -1,38 +1,100 @@
 // POST /v1/jobs, GET /v1/jobs, GET /v1/jobs/:id, POST /v1/jobs/:id/cancel.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import Type, { type TSchema } from 'typebox';
-import type { Prisma } from '../../generated/prisma/client.js';
-import { JobSpecSchema, specHash, validateJobSpec } from '../../spec/index.js';
+import type { Job as JobRow, Prisma } from '../../generated/prisma/client.js';
+import { JobSpecSchema, specHash, validateJobSpec, type NormalizedJobSpec } from '../../spec/index.js';
 import {
-  cancelUnclaimedJob, checkpointExists, createJob, deleteJob, findJob, InvalidCursorError, listJobs,
-  requestCancel, toJobView,
+  cancelUnclaimedJob, checkpointExists, createJob, deleteJob, findJob, listJobs, requestCancel, type JobListRow,
 } from '../../db/repositories/jobs.js';
+import { InvalidCursorError } from '../../db/cursor.js';
 import { isFinished } from '../../db/repositories/job-status.js';
 import { enqueueTraining, removeQueuedTraining } from '../../queue/train-queue.js';
 import { publishCancel } from '../../queue/cancel-channel.js';
 import { ApiError } from '../errors.js';
-import { ErrorSchema, JobListSchema, JobSchema, JobStatusSchema } from '../schemas.js';
+import { requestScope, requireJob } from '../scope.js';
+import {
+  ErrorSchema, JobListSchema, JobSchema, JobStatusSchema, type JobSummaryView, type JobView,
+} from '../schemas.js';
 import type { AppOptions } from '../app-context.js';
 
 const JobParams = Type.Object({ id: Type.String({ description: 'job id (uuid)' }) });
 
 /**
- * The spec body is validated by validateJobSpec, which reports every problem with
- * a pointer and a sentence; the schema stays on the route for the OpenAPI document.
+ * The spec body's validator is validateJobSpec, the one check of a job spec (the API
+ * here, the worker before it trains): the JSON Schema decides, then the rules that
+ * relate fields to each other. It is not Fastify's Ajv/TypeBox compile of the same
+ * schema because a 400 must list EVERY problem with a pointer and a sentence, and
+ * neither does: TypeBox's Errors() stops at the first failing union member and
+ * Ajv's allErrors lists every branch of every union (a bad layer gets complaints
+ * for dense, maxout and dropout at once). validate.ts walks the schema once to pick
+ * the branch by its `type` and phrase each problem. On success the route gets the
+ * normalized spec (every default filled in).
  */
-const specBodyValidator: FastifySchemaCompiler<TSchema> = (route) =>
-  route.httpPart === 'body' ? (value: unknown) => ({ value }) : TypeBoxValidatorCompiler(route);
+const specBodyValidator: FastifySchemaCompiler<TSchema> = (route) => {
+  if (route.httpPart !== 'body') return TypeBoxValidatorCompiler(route);
+  return (value: unknown) => {
+    const checked = validateJobSpec(value);
+    if (checked.ok) return { value: checked.spec };
+    return {
+      error: new ApiError(400, 'INVALID_SPEC', `the job spec has ${checked.problems.length} ${checked.problems.length === 1 ? 'problem' : 'problems'}`, checked.problems),
+    };
+  };
+};
 
-function notFound(id: string): ApiError {
-  return new ApiError(404, 'NOT_FOUND', `no job with id ${id}`);
+function toJobView(row: JobRow): JobView {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status as JobView['status'],
+    spec: row.spec,
+    attempt: row.attempt,
+    cancelRequested: row.cancelRequested,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+    // stored by the worker in these shapes (schemas.ts checks the types at compile time)
+    progress: (row.progress ?? null) as JobView['progress'],
+    result: (row.result ?? null) as JobView['result'],
+    error: (row.error ?? null) as JobView['error'],
+    diagnosis: (row.diagnosis ?? null) as JobView['diagnosis'],
+  };
+}
+
+function toJobSummary(row: JobListRow): JobSummaryView {
+  const result = row.result as JobView['result'];
+  const error = row.error as JobView['error'];
+  const diagnosis = row.diagnosis as JobView['diagnosis'];
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status as JobView['status'],
+    attempt: row.attempt,
+    cancelRequested: row.cancelRequested,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+    progress: (row.progress ?? null) as JobView['progress'],
+    specSummary: row.specSummary,
+    best: result?.best ?? null,
+    error: error ? { code: error.code, message: error.message } : null,
+    verdict: diagnosis?.verdict ?? null,
+  };
 }
 
 export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | 'queue' | 'redis' | 'config'>> = async (
   app,
   { prisma, queue, redis, config },
 ) => {
+  /** The whole job; its absence is answered by requireJob, the one 404 for jobs. */
+  async function loadJob(request: FastifyRequest, id: string): Promise<JobRow> {
+    const job = await findJob(prisma, requestScope(request), id);
+    if (job) return job;
+    await requireJob(prisma, request, id);
+    throw new Error(`job ${id} was missing and then found`);
+  }
+
   app.post(
     '/jobs',
     {
@@ -40,24 +102,23 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
       schema: {
         summary: 'Submit a training job',
         description:
-          'Validates the spec (400 lists every problem), stores the job and queues it. With an Idempotency-Key header a retried request answers with the job the first one created (200); the same key with a different spec is a 409.',
+          'Validates the spec (400 lists every problem, each with a JSON pointer), stores the job and queues it. ' +
+          'With an Idempotency-Key header a retried request answers with the job the first one created (200); the same key with a different spec is a 409. ' +
+          '503 when the queue (Redis) is unreachable: then no job was created (or, for a retried Idempotency-Key, the existing job is still waiting to be queued: retry).',
         tags: ['jobs'],
         headers: Type.Object({
           'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
         }),
         body: JobSpecSchema,
-        response: { 200: JobSchema, 201: JobSchema, 400: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema },
+        response: { 200: JobSchema, 201: JobSchema, 400: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request, reply) => {
-      const checked = validateJobSpec(request.body as unknown);
-      if (!checked.ok) {
-        throw new ApiError(400, 'INVALID_SPEC', `the job spec has ${checked.problems.length} problem(s)`, checked.problems);
-      }
-      const spec = checked.spec;
+      const scope = requestScope(request);
+      const spec = request.body as unknown as NormalizedJobSpec;
       const checkpointId = spec.initialWeights?.checkpointId;
-      if (checkpointId !== undefined && !(await checkpointExists(prisma, checkpointId))) {
-        throw new ApiError(400, 'INVALID_SPEC', 'the job spec has 1 problem(s)', [
+      if (checkpointId !== undefined && !(await checkpointExists(prisma, scope, checkpointId))) {
+        throw new ApiError(400, 'INVALID_SPEC', 'the job spec has 1 problem', [
           {
             pointer: '/initialWeights/checkpointId',
             message: `there is no checkpoint with id ${checkpointId}; upload one with POST /v1/checkpoints or use a checkpoint id from GET /v1/jobs/{id}/checkpoints`,
@@ -65,7 +126,7 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
         ]);
       }
 
-      const outcome = await createJob(prisma, {
+      const outcome = await createJob(prisma, scope, {
         name: spec.name,
         spec: spec as unknown as Prisma.InputJsonValue,
         specHash: specHash(spec),
@@ -83,9 +144,20 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
         // before queueing; BullMQ ignores a second add with the same jobId.
         if (outcome.kind === 'created' || outcome.job.status === 'queued') await enqueueTraining(queue, outcome.job.id);
       } catch (err) {
-        if (outcome.kind === 'created') await deleteJob(prisma, outcome.job.id);
-        request.log.error({ err }, 'could not queue the job');
-        throw new ApiError(503, 'QUEUE_UNAVAILABLE', 'the job queue (Redis) is not reachable; nothing was stored, try again');
+        request.log.error({ err, jobId: outcome.job.id }, 'could not queue the job');
+        // All or nothing: a job this request created and could not queue is deleted
+        // again (with its 'queued' event), so no row waits for a queue entry that
+        // never comes. A retried Idempotency-Key's job belongs to the first request:
+        // it stays, and the retry that reaches Redis queues it.
+        if (outcome.kind === 'created') {
+          await deleteJob(prisma, outcome.job.id);
+          throw new ApiError(503, 'QUEUE_UNAVAILABLE', 'the job queue (Redis) is not reachable; no job was created, try again');
+        }
+        throw new ApiError(
+          503,
+          'QUEUE_UNAVAILABLE',
+          `the job queue (Redis) is not reachable; job ${outcome.job.id} exists but is not queued yet: retry with the same Idempotency-Key`,
+        );
       }
       reply.header('location', `/v1/jobs/${outcome.job.id}`);
       return reply.status(outcome.kind === 'created' ? 201 : 200).send(toJobView(outcome.job));
@@ -97,6 +169,8 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
     {
       schema: {
         summary: 'List jobs, newest first',
+        description:
+          'Each item is a summary (no spec, result or diagnosis: a spec with inline data can be megabytes); GET /v1/jobs/{id} answers the whole job.',
         tags: ['jobs'],
         querystring: Type.Object({
           status: Type.Optional(JobStatusSchema),
@@ -109,11 +183,11 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
     async (request) => {
       const { status, limit = 20, cursor } = request.query;
       try {
-        const page = await listJobs(prisma, { status, limit, cursor });
-        return { items: page.items.map(toJobView), nextCursor: page.nextCursor };
+        const page = await listJobs(prisma, requestScope(request), { status, limit, cursor });
+        return { items: page.items.map(toJobSummary), nextCursor: page.nextCursor };
       } catch (err) {
         if (err instanceof InvalidCursorError) {
-          throw new ApiError(400, 'INVALID_CURSOR', err.message, [{ pointer: '/cursor', message: err.message }]);
+          throw new ApiError(400, 'INVALID_CURSOR', `the cursor ${err.message}`, [{ pointer: '/cursor', message: err.message }]);
         }
         throw err;
       }
@@ -131,9 +205,7 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
       },
     },
     async (request) => {
-      const job = await findJob(prisma, request.params.id);
-      if (!job) throw notFound(request.params.id);
-      return toJobView(job);
+      return toJobView(await loadJob(request, request.params.id));
     },
   );
 
@@ -151,24 +223,23 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
     },
     async (request, reply) => {
       const { id } = request.params;
-      const job = await findJob(prisma, id);
-      if (!job) throw notFound(id);
+      const scope = requestScope(request);
+      const job = await requireJob(prisma, request, id);
       const finished = (status: string) =>
         new ApiError(409, 'JOB_FINISHED', `job ${id} is already ${status} and cannot be cancelled`);
       if (isFinished(job.status)) throw finished(job.status);
+      const current = async () => toJobView(await loadJob(request, id));
 
       // Not held by a worker (BullMQ refuses to remove an active job): cancel right here.
       if (await removeQueuedTraining(queue, id)) {
-        if (await cancelUnclaimedJob(prisma, id)) {
-          return reply.status(200).send(toJobView((await findJob(prisma, id))!));
-        }
+        if (await cancelUnclaimedJob(prisma, scope, id)) return reply.status(200).send(await current());
       }
-      if (!(await requestCancel(prisma, id))) {
-        const now = (await findJob(prisma, id))!;
+      if (!(await requestCancel(prisma, scope, id))) {
+        const now = await requireJob(prisma, request, id);
         throw finished(now.status);
       }
       await publishCancel(redis, config.queuePrefix, id);
-      return reply.status(202).send(toJobView((await findJob(prisma, id))!));
+      return reply.status(202).send(await current());
     },
   );
 };

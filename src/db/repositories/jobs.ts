@@ -1,45 +1,13 @@
 // Reading and writing jobs as the API sees them: create (with idempotency), get,
 // list with a stable cursor, cancel. The worker's writes live in training-records.ts.
+// Every read takes a Scope (../scope.ts), so the tenant filter cannot be forgotten.
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../client.js';
 import type { Job as JobRow, Prisma } from '../../generated/prisma/client.js';
 import { isUniqueViolation, isUuid } from './prisma-errors.js';
 import type { JobStatus } from './job-status.js';
-
-/** The job shape of the HTTP API (DESIGN.md), plus cancelRequested. */
-export interface JobView {
-  id: string;
-  name: string;
-  status: JobStatus;
-  spec: unknown;
-  attempt: number;
-  cancelRequested: boolean;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  progress: unknown;
-  result: unknown;
-  error: unknown;
-  diagnosis: unknown;
-}
-
-export function toJobView(row: JobRow): JobView {
-  return {
-    id: row.id,
-    name: row.name,
-    status: row.status as JobStatus,
-    spec: row.spec,
-    attempt: row.attempt,
-    cancelRequested: row.cancelRequested,
-    createdAt: row.createdAt.toISOString(),
-    startedAt: row.startedAt?.toISOString() ?? null,
-    finishedAt: row.finishedAt?.toISOString() ?? null,
-    progress: row.progress ?? null,
-    result: row.result ?? null,
-    error: row.error ?? null,
-    diagnosis: row.diagnosis ?? null,
-  };
-}
+import { checkpointScopeWhere, jobScopeWhere, type Scope } from '../scope.js';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../cursor.js';
 
 export interface NewJob {
   name: string;
@@ -55,15 +23,19 @@ export type CreateJobOutcome =
   /** same Idempotency-Key, different spec */
   | { kind: 'conflict'; job: JobRow };
 
-export async function findJob(prisma: PrismaClient, id: string): Promise<JobRow | null> {
+/** The whole job (spec included) when it exists within the scope; null otherwise (a malformed id too). */
+export async function findJob(prisma: PrismaClient, scope: Scope, id: string): Promise<JobRow | null> {
   if (!isUuid(id)) return null;
-  return prisma.job.findUnique({ where: { id } });
+  return prisma.job.findFirst({ where: { id, ...jobScopeWhere(scope) } });
 }
 
 /** Inserts the job and its 'queued' event in one statement. */
-export async function createJob(prisma: PrismaClient, input: NewJob): Promise<CreateJobOutcome> {
+export async function createJob(prisma: PrismaClient, scope: Scope, input: NewJob): Promise<CreateJobOutcome> {
+  // An Idempotency-Key names a job within the scope (with tenants, the unique index
+  // becomes (tenant, key)).
+  const byKey = (key: string) => prisma.job.findFirst({ where: { idempotencyKey: key, ...jobScopeWhere(scope) } });
   if (input.idempotencyKey !== undefined) {
-    const existing = await prisma.job.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
+    const existing = await byKey(input.idempotencyKey);
     if (existing) return compareWithExisting(existing, input.specHash);
   }
   try {
@@ -83,7 +55,7 @@ export async function createJob(prisma: PrismaClient, input: NewJob): Promise<Cr
     // Two requests with one key raced past the findUnique above: the loser answers
     // with the winner's job.
     if (input.idempotencyKey !== undefined && isUniqueViolation(err)) {
-      const winner = await prisma.job.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
+      const winner = await byKey(input.idempotencyKey);
       if (winner) return compareWithExisting(winner, input.specHash);
     }
     throw err;
@@ -107,46 +79,37 @@ export interface ListJobsQuery {
   cursor?: string;
 }
 
+/** What a list item says about the spec; the whole spec (inline data: megabytes) is at GET /v1/jobs/:id. */
+export interface JobSpecSummary {
+  dataset: string;
+  layers: number;
+  epochs: number;
+  optimizer: string;
+  loss: string;
+}
+
+/** A job without its spec: what GET /v1/jobs lists. */
+export type JobListRow = Omit<JobRow, 'spec'> & { specSummary: JobSpecSummary };
+
 export interface JobPage {
-  items: JobRow[];
+  items: JobListRow[];
   nextCursor: string | null;
 }
 
-/** Thrown for a cursor this API did not hand out. */
-export class InvalidCursorError extends Error {
-  constructor() {
-    super('the cursor is not one this API returned');
-    this.name = 'InvalidCursorError';
-  }
-}
-
-interface CursorPosition {
-  createdAt: Date;
-  id: string;
-}
-
-export function encodeCursor(row: CursorPosition): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): CursorPosition {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const date = new Date(String(createdAt));
-    if (typeof id !== 'string' || !isUuid(id) || Number.isNaN(date.getTime())) throw new InvalidCursorError();
-    return { createdAt: date, id };
-  } catch {
-    throw new InvalidCursorError();
-  }
-}
+const LIST_COLUMNS = {
+  id: true, name: true, status: true, specHash: true, idempotencyKey: true, attempt: true, cancelRequested: true,
+  progress: true, result: true, error: true, diagnosis: true, createdAt: true, updatedAt: true, startedAt: true, finishedAt: true,
+} as const satisfies Record<Exclude<keyof JobRow, 'spec'>, true>;
 
 /**
  * Newest first, ordered by (createdAt, id) so that pages never skip or repeat a job,
  * even when many share one millisecond or new jobs arrive between two pages.
+ * Throws InvalidCursorError for a cursor that is not a 'jobs' cursor this API handed out.
  */
-export async function listJobs(prisma: PrismaClient, query: ListJobsQuery): Promise<JobPage> {
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+export async function listJobs(prisma: PrismaClient, scope: Scope, query: ListJobsQuery): Promise<JobPage> {
+  const after = query.cursor === undefined ? undefined : decodeTimeIdCursor('jobs', query.cursor);
   const where: Prisma.JobWhereInput = {
+    ...jobScopeWhere(scope),
     ...(query.status !== undefined && { status: query.status }),
     ...(after && {
       OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
@@ -156,13 +119,30 @@ export async function listJobs(prisma: PrismaClient, query: ListJobsQuery): Prom
     where,
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: query.limit + 1,
+    select: LIST_COLUMNS,
   });
-  const items = rows.slice(0, query.limit);
-  const nextCursor = rows.length > query.limit ? encodeCursor(items[items.length - 1]!) : null;
+  const page = rows.slice(0, query.limit);
+  const summaries = await specSummaries(prisma, page.map((r) => r.id));
+  const items = page.map((r) => ({ ...r, specSummary: summaries.get(r.id)! }));
+  const nextCursor = rows.length > query.limit ? encodeTimeIdCursor('jobs', items[items.length - 1]!) : null;
   return { items, nextCursor };
 }
 
-/** Jobs per status, for the Prometheus gauge. */
+/** The summary fields, extracted by Postgres, so a page of inline-data jobs does not ship their data. */
+async function specSummaries(prisma: PrismaClient, ids: string[]): Promise<Map<string, JobSpecSummary>> {
+  if (ids.length === 0) return new Map();
+  const rows = await prisma.$queryRaw<Array<JobSpecSummary & { id: string }>>`
+    SELECT id::text AS id,
+           spec->'dataset'->>'name' AS dataset,
+           jsonb_array_length(spec->'model'->'layers') AS layers,
+           (spec->'training'->>'epochs')::int AS epochs,
+           spec->'optimizer'->>'type' AS optimizer,
+           spec->>'loss' AS loss
+      FROM jobs WHERE id = ANY(${ids}::uuid[])`;
+  return new Map(rows.map(({ id, ...summary }) => [id, summary]));
+}
+
+/** Jobs per status, for the Prometheus gauge: global on purpose (an operator's view, not a tenant's read). */
 export async function countJobsByStatus(prisma: PrismaClient): Promise<Record<string, number>> {
   const groups = await prisma.job.groupBy({ by: ['status'], _count: { _all: true } });
   return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
@@ -175,9 +155,9 @@ export async function countJobsByStatus(prisma: PrismaClient): Promise<Record<st
  * queue (BullMQ refuses to remove an active job), so even a row still marked
  * 'running' (a stalled worker's) is safe to cancel here.
  */
-export async function cancelUnclaimedJob(prisma: PrismaClient, id: string): Promise<boolean> {
+export async function cancelUnclaimedJob(prisma: PrismaClient, scope: Scope, id: string): Promise<boolean> {
   const updated = await prisma.job.updateMany({
-    where: { id, status: { in: ['queued', 'running'] } },
+    where: { id, ...jobScopeWhere(scope), status: { in: ['queued', 'running'] } },
     data: { status: 'cancelled', cancelRequested: true, finishedAt: new Date() },
   });
   if (updated.count === 0) return false;
@@ -187,16 +167,16 @@ export async function cancelUnclaimedJob(prisma: PrismaClient, id: string): Prom
 }
 
 /** Marks a queued or running job for cancellation; the worker stops it and sets 'cancelled'. */
-export async function requestCancel(prisma: PrismaClient, id: string): Promise<boolean> {
+export async function requestCancel(prisma: PrismaClient, scope: Scope, id: string): Promise<boolean> {
   const updated = await prisma.job.updateMany({
-    where: { id, status: { in: ['queued', 'running'] } },
+    where: { id, ...jobScopeWhere(scope), status: { in: ['queued', 'running'] } },
     data: { cancelRequested: true },
   });
   return updated.count > 0;
 }
 
-/** Existence check for initialWeights.checkpointId. */
-export async function checkpointExists(prisma: PrismaClient, id: string): Promise<boolean> {
+/** Existence check for initialWeights.checkpointId: only a checkpoint the scope may read can seed a job. */
+export async function checkpointExists(prisma: PrismaClient, scope: Scope, id: string): Promise<boolean> {
   if (!isUuid(id)) return false;
-  return (await prisma.checkpoint.count({ where: { id } })) > 0;
+  return (await prisma.checkpoint.count({ where: { id, ...checkpointScopeWhere(scope) } })) > 0;
 }

@@ -418,3 +418,69 @@ test('field names that exist on Object.prototype are unknown fields, not crashes
   const pointers = problemsOf(spec).map((p) => p.pointer).sort();
   assert.deepEqual(pointers, ['/training/__proto__', '/training/constructor']);
 });
+
+// ---------------------------------------------------------------- input that broke the API (issue 16)
+
+function wideInlineSpec(features: unknown[], labels: unknown[], outputUnits: number, loss: 'cross-entropy' | 'mse'): any {
+  return {
+    name: 'inline',
+    dataset: { name: 'inline', features, labels },
+    model: { layers: [{ type: 'dense', units: 4, activation: 'relu' }, { type: 'dense', units: outputUnits, activation: loss === 'mse' ? 'linear' : 'softmax' }] },
+    loss,
+    optimizer: { type: 'sgd', learningRate: 0.1 },
+    training: { epochs: 1, batchSize: 1 },
+  };
+}
+
+test('a name with NUL or a lone surrogate is a problem at /name, next to the other problems', () => {
+  for (const name of ['a\u0000b', 'bad \ud83d', '\ude00 tail']) {
+    const p = problemAt({ ...designExample(), name }, '/name');
+    assert.match(p.message, /NUL|surrogate/);
+  }
+  // listed together with a shape problem, not instead of it
+  const problems = problemsOf({ ...designExample(), name: 'x\u0000', loss: 'hinge' });
+  assert.deepEqual(problems.map((p) => p.pointer).sort(), ['/loss', '/name']);
+  // a proper surrogate pair (an emoji) is text like any other
+  assert.ok(validateJobSpec({ ...designExample(), name: 'rocket \ud83d\ude80' }).ok);
+});
+
+test('inline features beyond float32 are refused at the number, on both sides of zero', () => {
+  const rows = [[0, 1], [1, 0], [1, 1], [0, 0]];
+  for (const big of [1e39, -1e39, 3.5e38]) {
+    const features = rows.map((r) => [...r]);
+    features[3]![1] = big;
+    const p = problemAt(wideInlineSpec(features, [0, 1, 1, 0], 2, 'cross-entropy'), '/dataset/features/3/1');
+    assert.match(p.message, /float32/);
+  }
+  // float32's largest finite value itself is fine
+  const edge = rows.map((r) => [...r]);
+  edge[0]![0] = -3.4028234663852886e38;
+  assert.ok(validateJobSpec(wideInlineSpec(edge, [0, 1, 1, 0], 2, 'cross-entropy')).ok);
+});
+
+test('regression labels beyond float32 are refused at the number', () => {
+  const labels = [[0.5], [1], [1e39], [0]];
+  const p = problemAt(wideInlineSpec([[0, 1], [1, 0], [1, 1], [0, 0]], labels, 1, 'mse'), '/dataset/labels/2/0');
+  assert.match(p.message, /float32/);
+});
+
+test('a number too large for JSON (1e999 parses as Infinity) says so instead of "not null"', () => {
+  const spec = JSON.parse(JSON.stringify(designExample()).replace('"learningRate":0.001', '"learningRate":1e999'));
+  assert.equal(spec.optimizer.learningRate, Infinity);
+  const p = problemAt(spec, '/optimizer/learningRate');
+  assert.doesNotMatch(p.message, /null/);
+  assert.match(p.message, /too large/);
+});
+
+test('a 6 MB inline spec: valid as a whole, and its one bad number is found with its pointer', () => {
+  const n = 40_000;
+  const features = Array.from({ length: n }, (_, i) => Array.from({ length: 8 }, (_, j) => Math.sin(i * 7 + j) * 1000));
+  const labels = Array.from({ length: n }, (_, i) => i % 2);
+  const spec = wideInlineSpec(features, labels, 2, 'cross-entropy');
+  spec.training.batchSize = 32;
+  assert.ok(JSON.stringify(spec).length > 6_000_000);
+  assert.ok(validateJobSpec(spec).ok);
+  features[31_337]![5] = 1e39;
+  features[12]![2] = 'x' as unknown as number;
+  assert.deepEqual(problemsOf(spec).map((p) => p.pointer), ['/dataset/features/12/2', '/dataset/features/31337/5']);
+});
