@@ -48,6 +48,7 @@ export class ThreadPool {
   /** how far earlier runs wrote into `memory` */
   private dirty = 0;
   private current: Heap | null = null;
+  private started = 0;
   readonly maxThreads: number;
 
   /** size = number of extra threads; the caller's thread is always shard 0 */
@@ -66,6 +67,9 @@ export class ThreadPool {
     return this.current;
   }
 
+  /** threads started over the pool's life: reuse keeps it at the widest run's thread count − 1 */
+  get threadsStarted(): number { return this.started; }
+
   /** @internal the memory of the run in progress */
   get memoryInUse(): WebAssembly.Memory | null { return this.current ? this.memory : null; }
 
@@ -75,6 +79,7 @@ export class ThreadPool {
       const w = new Worker(new URL('./pool-worker.js', import.meta.url));
       w.unref();
       this.workers.push(w);
+      this.started++;
     }
     return this.workers.slice(0, n);
   }

@@ -39,8 +39,15 @@ test('2 and 3 threads reach the weights of 1 thread within 1e-5 (dropout keyed b
 
 test('the pool threads are reused by the next run', async () => {
   const a = await train({ spec: spec(2), data, engine: threadEngine(pool) });
+  const started = pool.threadsStarted;
+  assert.ok(started >= 1, 'a 2-thread run starts a pool thread');
   const b = await train({ spec: spec(2), data, engine: threadEngine(pool) });
+  const c = await train({ spec: spec(3), data, engine: threadEngine(pool) });
+  assert.equal(pool.threadsStarted, Math.max(started, 2), 'only a wider run starts another thread');
+  await train({ spec: spec(3), data, engine: threadEngine(pool) });
+  assert.equal(pool.threadsStarted, Math.max(started, 2));
   assert.deepEqual(weights(a.weights), weights(b.weights));
+  assert.ok(c.weights.length > 0);
 });
 
 test('a pool reuses one memory run after run, and a run on reused memory equals one on fresh memory', async () => {

@@ -120,6 +120,16 @@ test('early stopping stops, says why, and restores the best weights', async () =
   assert.equal(r.best?.epoch, 1);
   assert.deepEqual(ends.map((e) => e.decision?.decision), ['improved', 'continue', 'stop']);
   assert.equal(r.finalMetrics.val_loss, ends[0].metrics.val_loss);
+  // Independent reference: training is deterministic, so a run that simply ends after
+  // the best epoch (1) holds exactly the weights restoreBest must bring back.
+  const untilBest = await train({ spec: spec({}, { epochs: 1 }), data });
+  assert.deepEqual(weightsOf(r.weights), weightsOf(untilBest.weights));
+  // and the check has teeth: the weights training ended with (epoch 3) are different
+  const kept = await train({
+    spec: spec({ earlyStopping: { monitor: 'val_loss', patience: 2, minDelta: 10, restoreBest: false } }, { epochs: 20 }), data,
+  });
+  assert.equal(kept.epochs, 3);
+  assert.notDeepEqual(weightsOf(kept.weights), weightsOf(untilBest.weights));
 });
 
 test('a learning rate far too high fails with a DivergenceError naming epoch and step', async () => {
