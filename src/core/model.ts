@@ -1,6 +1,6 @@
 // A dense network laid out for speed and for threads: every parameter lives in one
 // flat Float32Array (weights, biases and PReLU slopes of all layers, in spec order),
-// gradients in another of the same length, so the optimizer is one sweep and
+// gradients in another of the same length, so the optimizer step is one pass and
 // reducing per-thread gradients is one vector sum. A Replica owns the activations of
 // one shard of a minibatch; each worker thread has its own Replica over the shared
 // parameters.

@@ -54,9 +54,11 @@ export interface TrainProgress {
 }
 
 export interface TrainResult {
-  status: 'completed' | 'stopped-early' | 'cancelled';
+  /** the job's words: 'succeeded' also when early stopping ended the run (then stoppedEarly) */
+  status: 'succeeded' | 'cancelled';
   epochs: number; // epochs completed
   step: number;
+  /** early stopping decided 'stop' (status is 'succeeded') */
   stoppedEarly: boolean;
   stopDecision: EarlyStoppingDecision | null;
   finalMetrics: Record<string, number>;

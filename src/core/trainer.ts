@@ -1,10 +1,10 @@
 // The training loop: minibatches, shuffle, per-epoch metrics (DESIGN.md names),
 // early stopping, divergence guard, checkpoints and resume, cancellation between
 // batches. Forward/backward run in an Engine (one thread or a worker_threads pool);
-// regularization, the optimizer sweep and the per-layer statistics run here over the
+// regularization, the optimizer step and the per-layer statistics run here over the
 // flat parameter buffer.
 import { decodeResume, encodeResume, encodeWeights, loadWeightsInto, type PartialEpoch, type ResumeState } from './checkpoint.js';
-import { diagnose, type EpochRecord } from './diagnosis.js';
+import { diagnose, type EpochMetrics } from './diagnosis.js';
 import { EarlyStopping, resolveEarlyStopping } from './early-stopping.js';
 import { localEngine, type EngineFactory } from './engine.js';
 import { DivergenceError } from './errors.js';
@@ -54,7 +54,7 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
     const bestParams = heap.alloc(plan.size);
     let haveBestParams = false;
     let best: { epoch: number; metrics: Record<string, number> } | null = null;
-    const history: EpochRecord[] = [];
+    const history: EpochMetrics[] = [];
     const infer: InferenceOptions = {
       mode: spec.model.dropoutInference ?? 'weight-scaling', mcSamples: spec.model.mcSamples ?? 32, seed,
     };
@@ -83,7 +83,8 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
     // one object, updated in place: onProgress must copy what it keeps
     const progress: TrainProgress = { epoch: 0, epochs: t.epochs, step: 0, batch: 0, batchesPerEpoch: batches, samplesPerSecond: 0, etaSeconds: 0 };
     let lastDecision: EarlyStoppingDecision | null = null;
-    let status: TrainResult['status'] = 'completed';
+    let status: TrainResult['status'] = 'succeeded';
+    let stoppedEarly = false;
     let lastMetrics: Record<string, number> = history.at(-1)?.metrics ?? {};
     const runStart = performance.now();
     // across epochs, not per epoch: short epochs must not starve the event loop
@@ -196,7 +197,7 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
         diagnosis,
       };
       await opts.hooks?.onEpochEnd?.(end);
-      if (stop) { status = 'stopped-early'; return finish(epoch, null); }
+      if (stop) { stoppedEarly = true; return finish(epoch, null); }
     }
     return finish(t.epochs, null);
 
@@ -214,8 +215,8 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
       const finalMetrics = restoreBest && best && haveBestParams ? best.metrics : lastMetrics;
       return {
         status, epochs: epochsDone, step,
-        stoppedEarly: status === 'stopped-early',
-        stopDecision: status === 'stopped-early' ? lastDecision : null,
+        stoppedEarly,
+        stopDecision: stoppedEarly ? lastDecision : null,
         finalMetrics, best, testMetrics, testPoints,
         diagnosis: diagnose(history, diagnosisContext()),
         weights: encodeWeights(plan, params, { specHash: opts.specHash, epoch: restoreBest && best ? best.epoch : epochsDone, step, metrics: finalMetrics }),

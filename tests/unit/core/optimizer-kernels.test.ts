@@ -1,4 +1,4 @@
-// The WebAssembly SIMD optimizer sweeps against the JS reference optimizers.
+// The WebAssembly SIMD optimizer update passes against the JS reference optimizers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmKernels, wasmKernelsAvailable } from '../../../src/core/kernels/index.js';
@@ -17,7 +17,7 @@ const specs: OptimizerSpec[] = [
 ];
 
 for (const spec of specs) {
-  test(`the SIMD ${spec.type} sweep matches the JS rule over 5 steps on an unaligned range (${JSON.stringify(spec)})`, { skip: !wasmKernelsAvailable() }, () => {
+  test(`the SIMD ${spec.type} update matches the JS rule over 5 steps on an unaligned range (${JSON.stringify(spec)})`, { skip: !wasmKernelsAvailable() }, () => {
     const heap = new Heap();
     const kernels = createWasmKernels(heap);
     const run = (simd: boolean): Float32Array => {

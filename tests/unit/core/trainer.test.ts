@@ -40,7 +40,8 @@ test('the same seed gives bit-identical weights and metrics', async () => {
 
 test('training learns spirals: loss falls and accuracy beats chance', async () => {
   const r = await train({ spec: spec({}, { epochs: 15 }), data });
-  assert.equal(r.status, 'completed');
+  assert.equal(r.status, 'succeeded');
+  assert.equal(r.stoppedEarly, false);
   assert.ok(r.finalMetrics.train_accuracy > 0.7, `train_accuracy ${r.finalMetrics.train_accuracy}`);
   assert.ok(r.finalMetrics.val_accuracy > 0.6, `val_accuracy ${r.finalMetrics.val_accuracy}`);
 });
@@ -113,7 +114,7 @@ test('early stopping stops, says why, and restores the best weights', async () =
     data, hooks: { onEpochEnd: (e) => { ends.push(e); } },
   });
   // minDelta 10 means nothing after epoch 1 counts as an improvement
-  assert.equal(r.status, 'stopped-early');
+  assert.equal(r.status, 'succeeded');
   assert.equal(r.stoppedEarly, true);
   assert.equal(r.epochs, 3);
   assert.equal(r.stopDecision?.decision, 'stop');
