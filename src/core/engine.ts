@@ -3,7 +3,7 @@
 // ranges. Both leave the same parameters behind (up to summation order), add the
 // batch's loss sum and correct count to `stats`, and report per-layer sums in
 // `layerStats`, so the trainer cannot tell them apart.
-import type { Dataset, Split } from '../data/types.js';
+import type { Dataset, Split } from './dataset.js';
 import { createKernels } from './kernels/index.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { Heap } from './memory.js';

@@ -2,7 +2,7 @@
 // spec's inference rule: 'weight-scaling' runs the deterministic network (inverted
 // dropout already folded the (1 − p) factor into training), 'mc-ensemble' averages
 // the outputs of K sampled thinned networks.
-import type { Split } from '../data/types.js';
+import type { Split } from './dataset.js';
 import { mseForward } from './losses/mse.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { Replica } from './model.js';

@@ -14,7 +14,7 @@ import { crossEntropyBackward, crossEntropyForward } from './losses/cross-entrop
 import { mseBackward, mseForward } from './losses/mse.js';
 import type { Heap } from './memory.js';
 import type { Kernels } from './kernels/types.js';
-import type { Split } from '../data/types.js';
+import type { Split } from './dataset.js';
 import type { LossName, ModelSpec } from './types.js';
 
 export interface ParamPlan {

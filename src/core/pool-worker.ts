@@ -1,7 +1,7 @@
 // A pool thread: attaches to a run's shared memory, then serves steps signalled
 // through the control array until told to detach (see pool.ts).
 import { parentPort } from 'node:worker_threads';
-import type { Split } from '../data/types.js';
+import type { Split } from './dataset.js';
 import { createKernels } from './kernels/index.js';
 import type { ForwardContext } from './layers/layer.js';
 import { Heap } from './memory.js';

@@ -10,7 +10,7 @@
 // attaches them with `threadEngine(pool)`.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import type { Split } from '../data/types.js';
+import type { Split } from './dataset.js';
 import type { Engine, EngineFactory, EngineInit } from './engine.js';
 import type { ForwardContext } from './layers/layer.js';
 import { createKernels } from './kernels/index.js';

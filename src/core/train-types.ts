@@ -1,6 +1,6 @@
 // The contract between the training core and whoever drives it (the worker process,
 // the CLI, benchmarks). Implemented by src/core/trainer.ts.
-import type { Dataset } from '../data/types.js';
+import type { Dataset } from './dataset.js';
 import type { EarlyStoppingDecision, MetricPoint, TrainSpec } from './types.js';
 import type { Diagnosis } from './diagnosis.js';
 

@@ -8,7 +8,7 @@ import { Heap } from '../../../src/core/memory.js';
 import { Replica, initParams, planParams } from '../../../src/core/model.js';
 import { Stream, normal, uniform } from '../../../src/core/rng.js';
 import type { Activation, LayerSpec, LossName, ModelSpec } from '../../../src/core/types.js';
-import type { Split } from '../../../src/data/types.js';
+import type { Split } from '../../../src/core/dataset.js';
 
 const ROWS = 6, IN = 4;
 
