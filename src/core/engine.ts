@@ -69,7 +69,7 @@ export class LocalEngine implements Engine {
     this.layerStats = new Float64Array(3 * weights.length);
     this.update = {
       params: this.params, grads: this.grads, others: [], snapshot: heap.alloc(plan.size), optimizer: o.optimizer,
-      l1: spec.regularization?.l1 ?? 0, l2: spec.regularization?.l2 ?? 0, weights, vector: kernels.vector,
+      l1: spec.regularization.l1, l2: spec.regularization.l2, weights, vector: kernels.vector,
     };
   }
 

@@ -4,7 +4,7 @@
 // reducing per-thread gradients is one vector sum. A Replica owns the activations of
 // one shard of a minibatch; each worker thread has its own Replica over the shared
 // parameters.
-import { DEFAULT_ALPHA } from './activations.js';
+import { alphaOf } from './activations.js';
 import { initWeights, resolveInit } from './init.js';
 import { Dense } from './layers/dense.js';
 import { Dropout } from './layers/dropout.js';
@@ -14,7 +14,7 @@ import { crossEntropyBackward, crossEntropyForward } from './losses/cross-entrop
 import { mseBackward, mseForward } from './losses/mse.js';
 import type { Heap } from './memory.js';
 import type { Kernels } from './kernels/types.js';
-import type { Split } from './dataset.js';
+import type { Split, Task } from './dataset.js';
 import type { LossName, ModelSpec } from './types.js';
 
 export interface ParamPlan {
@@ -65,10 +65,11 @@ export function initParams(params: Float32Array, plan: ParamPlan, model: ModelSp
     const l = model.layers[e.layer];
     const v = params.subarray(e.offset, e.offset + e.length);
     if (e.kind === 'weight') {
-      const act = l.type === 'dense' ? (l.activation ?? 'linear') : 'maxout';
+      const act = l.type === 'dense' ? l.activation : 'maxout';
       initWeights(v, e.shape[0], e.shape[1], resolveInit(model.init, act), seed, e.layer);
     } else if (e.kind === 'alpha') {
-      v.fill(l.type === 'dense' ? (l.alpha ?? DEFAULT_ALPHA.prelu!) : 0);
+      // only prelu layers have an alpha tensor: its initial slope
+      v.fill(l.type === 'dense' ? alphaOf(l) : 0);
     }
   }
 }
@@ -87,7 +88,7 @@ export class Replica {
   readonly stats = new Float64Array(2);
   private readonly fusedSoftmaxCE: boolean;
 
-  constructor(readonly plan: ParamPlan, readonly model: ModelSpec, readonly loss: LossName, readonly task: 'classification' | 'regression',
+  constructor(readonly plan: ParamPlan, readonly model: ModelSpec, readonly loss: LossName, readonly task: Task,
     params: Float32Array, grads: Float32Array, heap: Heap, readonly maxRows: number, readonly kernels: Kernels) {
     this.X = heap.alloc(maxRows * plan.inputSize);
     if (task === 'classification') {
@@ -102,9 +103,7 @@ export class Replica {
     this.layers = model.layers.map((l, i): Layer => {
       let layer: Layer;
       if (l.type === 'dense') {
-        const act = l.activation ?? 'linear';
-        const alpha = l.alpha ?? DEFAULT_ALPHA[act] ?? 0;
-        layer = new Dense(i, inSize, l.units, act, alpha,
+        layer = new Dense(i, inSize, l.units, l.activation, alphaOf(l),
           { W: view(params, plan, i, 'weight')!, b: view(params, plan, i, 'bias')!, alpha: view(params, plan, i, 'alpha') },
           { W: view(grads, plan, i, 'weight')!, b: view(grads, plan, i, 'bias')!, alpha: view(grads, plan, i, 'alpha') },
           heap, maxRows);

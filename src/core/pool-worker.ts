@@ -34,7 +34,7 @@ function serve(m: AttachMessage): void {
   const weights = weightRanges(m.plan);
   const update = {
     params, grads: allGrads[0], others: allGrads.slice(1), snapshot: f32(o.snapshot, P), optimizer, weights,
-    l1: m.regularization.l1 ?? 0, l2: m.regularization.l2 ?? 0, vector: kernels.vector,
+    l1: m.regularization.l1, l2: m.regularization.l2, vector: kernels.vector,
   };
   const [from, to] = shardRange(P, m.shard, m.threads);
   const ctrl = new Int32Array(buf, o.ctrl, 16);

@@ -169,7 +169,7 @@ export function barrier(ctrl: Int32Array, threads: number, generation: number, t
 export function threadEngine(pool: ThreadPool): EngineFactory {
   const build = async ({ plan, spec, data, heap, optimizer, optimizerBuffers }: EngineInit): Promise<Engine> => {
     if (heap.memory !== pool.memoryInUse) throw new Error('threadEngine(pool) needs the heap from pool.takeHeap() (train() does this)');
-    const threads = Math.max(1, Math.min(spec.training.threads ?? 1, pool.maxThreads, spec.training.batchSize));
+    const threads = Math.max(1, Math.min(spec.training.threads, pool.maxThreads, spec.training.batchSize));
     const batch = spec.training.batchSize;
     const maxShardRows = Math.ceil(batch / threads);
     const params = heap.alloc(plan.size);
@@ -188,7 +188,7 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
     for (let k = 1; k < threads; k++) others.push(heap.alloc(plan.size));
     const engine = new ThreadEngine(params, grads, replica, shared?.split ?? null, {
       params, grads, others, snapshot, optimizer, weights: weightRanges(plan),
-      l1: spec.regularization?.l1 ?? 0, l2: spec.regularization?.l2 ?? 0, vector: kernels.vector,
+      l1: spec.regularization.l1, l2: spec.regularization.l2, vector: kernels.vector,
     }, ctrl, stats, partials, idx, pool, threads, L);
     if (threads === 1) return engine;
 
@@ -199,7 +199,7 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
     const attached = await Promise.allSettled(workers.map((w, k) => new Promise<void>((resolve, reject) => {
       const msg: AttachMessage = {
         type: 'attach', memory: heap.memory, region: heap.reserve(regionBytes), plan, model: spec.model, loss: spec.loss,
-        optimizer: spec.optimizer, optimizerOffsets: optimizerBuffers.map((b) => b.byteOffset), regularization: spec.regularization ?? {},
+        optimizer: spec.optimizer, optimizerOffsets: optimizerBuffers.map((b) => b.byteOffset), regularization: spec.regularization,
         task: data.task, threads, shard: k + 1, maxShardRows,
         offsets: {
           params: params.byteOffset, grads: [grads, ...others].map((g) => g.byteOffset), snapshot: snapshot.byteOffset,

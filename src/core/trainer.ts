@@ -5,7 +5,7 @@
 // flat parameter buffer.
 import { decodeResume, encodeResume, encodeWeights, loadWeightsInto, type PartialEpoch, type ResumeState } from './checkpoint.js';
 import { diagnose, type EpochMetrics } from './diagnosis.js';
-import { EarlyStopping, resolveEarlyStopping } from './early-stopping.js';
+import { EarlyStopping } from './early-stopping.js';
 import { localEngine, type EngineFactory } from './engine.js';
 import { DivergenceError } from './errors.js';
 import { evaluateSplit, type InferenceOptions } from './evaluate.js';
@@ -24,8 +24,7 @@ const YIELD_EVERY_MS = 20;
 export async function train(opts: TrainOptions & { engine?: EngineFactory }): Promise<TrainResult> {
   const { spec, data } = opts;
   const t = spec.training;
-  const seed = t.seed ?? 0;
-  const batchLossEvery = t.batchLossEvery ?? 10;
+  const { seed, batchLossEvery } = t;
   const plan = planParams(spec.model, data.inputSize);
   const factory = opts.engine ?? localEngine;
   const heap = factory.heap?.() ?? new Heap();
@@ -45,18 +44,19 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
   async function run(): Promise<TrainResult> {
     const { params, layerStats } = engine;
     const trainable = plan.weightOf.map((e, i) => (e ? i : -1)).filter((i) => i >= 0);
-    const es = spec.earlyStopping ? resolveEarlyStopping(spec.earlyStopping) : null;
+    const es = spec.earlyStopping;
     let stopper = es ? new EarlyStopping(es) : null;
-    // without early stopping "best" still means something for keepBest checkpoints
-    const bestMonitor = es?.monitor ?? (data.validation ? 'val_loss' : 'train_loss');
-    const bestMode = es?.mode ?? 'min';
-    const restoreBest = es?.restoreBest ?? false;
+    // without early stopping "best" still means something for keepBest checkpoints:
+    // the lowest val_loss, else train_loss (EpochEnd.isBest)
+    const bestMonitor = es ? es.monitor : data.validation ? 'val_loss' : 'train_loss';
+    const bestMode = es ? es.mode : 'min';
+    const restoreBest = es !== null && es.restoreBest;
     const bestParams = heap.alloc(plan.size);
     let haveBestParams = false;
     let best: { epoch: number; metrics: Record<string, number> } | null = null;
     const history: EpochMetrics[] = [];
     const infer: InferenceOptions = {
-      mode: spec.model.dropoutInference ?? 'weight-scaling', mcSamples: spec.model.mcSamples ?? 32, seed,
+      mode: spec.model.dropoutInference, mcSamples: spec.model.mcSamples, seed,
     };
     const evalOut = heap.alloc(t.batchSize * plan.outputSize);
 
@@ -67,7 +67,7 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
       epoch0 = s.epoch; step = s.step; best = s.best; haveBestParams = s.hasBestWeights;
       partial = s.partial ?? null;
       history.push(...s.history);
-      if (stopper && s.earlyStopping) stopper = EarlyStopping.fromJSON(es!, s.earlyStopping);
+      if (es && s.earlyStopping) stopper = EarlyStopping.fromJSON(es, s.earlyStopping);
     } else {
       initParams(params, plan, spec.model, seed);
       if (opts.initialWeights) loadWeightsInto(plan, params, opts.initialWeights);
@@ -97,7 +97,7 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
     });
 
     for (let epoch = epoch0 + 1; epoch <= t.epochs; epoch++) {
-      if (t.shuffle ?? true) permute(order, train.n, seed, Stream.shuffle, epoch);
+      if (t.shuffle) permute(order, train.n, seed, Stream.shuffle, epoch);
       else for (let i = 0; i < train.n; i++) order[i] = i;
       let epochStart = performance.now();
       let lossSum = 0, correct = 0, seen = 0, ratioSteps = 0, b0 = 0;
@@ -188,7 +188,7 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
       const diagnosis = diagnose(history, diagnosisContext());
       const stop = decision?.decision === 'stop';
       const last = epoch === t.epochs || stop;
-      const every = spec.checkpoints?.everyEpochs ?? 1;
+      const every = spec.checkpoints.everyEpochs;
       const end: EpochEnd = {
         epoch, step, points, metrics, decision,
         isBest: best?.epoch === epoch,
@@ -229,7 +229,7 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
     return {
       task: data.task, outputSize: data.outputSize,
       hasDropout: spec.model.layers.some((l) => l.type === 'dropout'),
-      activations: spec.model.layers.map((l) => (l.type === 'dense' ? l.activation ?? 'linear' : l.type)),
+      activations: spec.model.layers.map((l) => (l.type === 'dense' ? l.activation : l.type)),
     };
   }
 

@@ -3,9 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmKernels, wasmKernelsAvailable } from '../../../src/core/kernels/index.js';
 import { Heap } from '../../../src/core/memory.js';
-import { createOptimizer } from '../../../src/core/optimizers/index.js';
+import { createOptimizer as create, type StateAlloc } from '../../../src/core/optimizers/index.js';
 import { Stream, normal } from '../../../src/core/rng.js';
-import type { OptimizerSpec } from '../../../src/core/types.js';
+import { normalizeOptimizer, type JobSpec } from '../../../src/spec/index.js';
+
+/** An optimizer block as a user writes it; createOptimizer gets it with PyTorch's defaults filled in. */
+type OptimizerSpec = JobSpec['optimizer'];
+const createOptimizer = (spec: OptimizerSpec, size: number, alloc?: StateAlloc) => create(normalizeOptimizer(spec), size, alloc);
 
 const N = 1037; // not a multiple of 4: exercises the scalar head and tail
 

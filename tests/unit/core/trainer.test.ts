@@ -5,18 +5,19 @@ import { DivergenceError, IncompatibleWeightsError } from '../../../src/core/err
 import { decodeSafetensors } from '../../../src/core/safetensors.js';
 import { loadDataset } from '../../../src/data/load.js';
 import type { TrainSpec } from '../../../src/core/types.js';
+import { trainSpec, type TrainSpecInput } from './specs.js';
 import type { EpochEnd } from '../../../src/core/train-types.js';
 
 const data = loadDataset({ name: 'synthetic/spirals', n: 600, classes: 3, validationSplit: 0.2, seed: 3 });
 
-function spec(over: Partial<TrainSpec> = {}, training: Partial<TrainSpec['training']> = {}): TrainSpec {
-  return {
+function spec(over: Partial<TrainSpecInput> = {}, training: Partial<TrainSpecInput['training']> = {}): TrainSpec {
+  return trainSpec({
     model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 3, activation: 'softmax' }] },
     loss: 'cross-entropy',
     optimizer: { type: 'adam', learningRate: 0.01 },
     training: { epochs: 4, batchSize: 32, seed: 9, ...training },
     ...over,
-  };
+  });
 }
 
 /** All layer tensors concatenated (metadata holds timings, so bytes differ run to run). */
@@ -99,8 +100,8 @@ test('timers and signals get through while training, even when every epoch is sh
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 30);
   const r = await train({
-    spec: { model: { layers: [{ type: 'dense', units: 8, activation: 'tanh' }, { type: 'dense', units: 2, activation: 'softmax' }] },
-      loss: 'cross-entropy', optimizer: { type: 'sgd', learningRate: 0.1 }, training: { epochs: 100000, batchSize: 64, seed: 1 } },
+    spec: trainSpec({ model: { layers: [{ type: 'dense', units: 8, activation: 'tanh' }, { type: 'dense', units: 2, activation: 'softmax' }] },
+      loss: 'cross-entropy', optimizer: { type: 'sgd', learningRate: 0.1 }, training: { epochs: 100000, batchSize: 64, seed: 1 } }),
     data: tiny, signal: ac.signal,
   });
   assert.equal(r.status, 'cancelled');
