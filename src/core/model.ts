@@ -14,6 +14,7 @@ import { crossEntropyBackward, crossEntropyForward } from './losses/cross-entrop
 import { mseBackward, mseForward } from './losses/mse.js';
 import type { Heap } from './memory.js';
 import type { Kernels } from './kernels/types.js';
+import { LOSS_STATS } from './step-stats.js';
 import type { Split, Task } from './dataset.js';
 import type { LossName, ModelSpec } from './types.js';
 
@@ -84,8 +85,8 @@ export class Replica {
   readonly X: Float32Array; // (maxRows, inputSize)
   readonly labels: Int32Array | null; // (maxRows)
   readonly targets: Float32Array | null; // (maxRows, outputSize)
-  /** [sum of per-sample losses, correct predictions] since the last reset */
-  readonly stats = new Float64Array(2);
+  /** this shard's loss sum and correct predictions (LOSS_STATS) since the last reset */
+  readonly stats = new Float64Array(LOSS_STATS.size);
   private readonly fusedSoftmaxCE: boolean;
 
   constructor(readonly plan: ParamPlan, readonly model: ModelSpec, readonly loss: LossName, readonly task: Task,
@@ -147,7 +148,7 @@ export class Replica {
     seed: number, step: number, ctx: ForwardContext): void {
     ctx.dropout = 'train'; ctx.seed = seed; ctx.key = step; ctx.rowOffset = first;
     this.load(split, order, start + first, rows);
-    this.stats[0] = 0; this.stats[1] = 0;
+    this.stats.fill(0);
     this.forward(rows, ctx);
     this.accumulateLoss(rows);
     this.backward(rows, batch, ctx);

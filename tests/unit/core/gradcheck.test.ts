@@ -10,6 +10,7 @@ import { Stream, normal, uniform } from '../../../src/core/rng.js';
 import type { Activation, LossName } from '../../../src/core/types.js';
 import type { JobSpec } from '../../../src/spec/index.js';
 import { modelSpec } from './specs.js';
+import { LOSS_STATS } from '../../../src/core/step-stats.js';
 import type { Split } from '../../../src/core/dataset.js';
 
 const ROWS = 6, IN = 4;
@@ -42,10 +43,10 @@ function check(layers: JobSpec['model']['layers'], loss: LossName, task: 'classi
   // 'train' mode with a fixed key: dropout masks are the same on every forward
   const ctx: ForwardContext = { dropout: 'train', seed: 11, key: 42, rowOffset: 0 };
   const lossAt = (): number => {
-    replica.stats[0] = 0; replica.stats[1] = 0;
+    replica.stats.fill(0);
     replica.forward(ROWS, ctx);
     replica.accumulateLoss(ROWS);
-    return replica.stats[0] / ROWS;
+    return replica.stats[LOSS_STATS.sum] / ROWS;
   };
   lossAt();
   replica.backward(ROWS, ROWS, ctx);
