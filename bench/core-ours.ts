@@ -7,7 +7,7 @@
 import { ThreadPool, threadEngine } from '../src/core/pool.js';
 import { train } from '../src/core/trainer.js';
 import { loadDataset } from '../src/data/load.js';
-import { formatProblems, validateJobSpec } from '../src/spec/index.js';
+import { formatProblems, toTrainSpec, validateJobSpec } from '../src/spec/index.js';
 import {
   BATCH_SIZE, CLASSES, HIDDEN, LEARNING_RATE, SEED, cpuSeconds, emitResult, flags, intFlag, peakRssMB,
   type EpochTiming,
@@ -40,7 +40,7 @@ const timed: EpochTiming[] = [];
 let cpuMark = cpuSeconds();
 try {
   const result = await train({
-    spec, data, engine: threadEngine(pool),
+    spec: toTrainSpec(spec), data, engine: threadEngine(pool),
     hooks: {
       onEpochEnd: (e) => {
         const cpu = cpuSeconds();

@@ -14,7 +14,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { loadDataset } from '../src/data/load.js';
-import type { Split } from '../src/data/types.js';
+import type { Split } from '../src/core/dataset.js';
 import {
   BATCH_SIZE, CLASSES, HIDDEN, INPUT, LEARNING_RATE, cpuSeconds, emitResult, flags, intFlag, peakRssMB,
   type EpochTiming,

@@ -35,7 +35,7 @@ import { subscribeCancels } from '../src/queue/cancel-channel.js';
 import { createRedis } from '../src/queue/connection.js';
 import { TRAIN_QUEUE, type TrainJobPayload } from '../src/queue/train-queue.js';
 import { trainWorkerSettings, type TrainWorkerSettings } from '../src/queue/worker-settings.js';
-import { validateJobSpec, formatProblems } from '../src/spec/index.js';
+import { validateJobSpec, formatProblems, toTrainSpec } from '../src/spec/index.js';
 import { describeFailure, isPermanent, JobSpecError } from './job-failure.js';
 import { ProgressThrottle, toJobProgress, type JobProgress } from './progress-throttle.js';
 
@@ -192,7 +192,7 @@ export class TrainingWorker {
 
       pool = this.takePool();
       const result = await train({
-        spec: { ...spec, training: { ...spec.training, threads } },
+        spec: toTrainSpec({ ...spec, training: { ...spec.training, threads } }),
         engine: threadEngine(pool),
         data,
         specHash: row.specHash,

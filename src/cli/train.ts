@@ -10,7 +10,7 @@ import { train } from '../core/trainer.js';
 import type { EpochEnd, TrainProgress } from '../core/train-types.js';
 import { DatasetError } from '../data/errors.js';
 import { loadDataset } from '../data/load.js';
-import { formatProblems, specHash, validateJobSpec } from '../spec/index.js';
+import { formatProblems, specHash, toTrainSpec, validateJobSpec } from '../spec/index.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -68,7 +68,7 @@ function epochEnd(e: EpochEnd): void {
 
 try {
   const result = await train({
-    spec, data, specHash: specHash(spec), engine: threadEngine(pool),
+    spec: toTrainSpec(spec), data, specHash: specHash(spec), engine: threadEngine(pool),
     hooks: { onEpochEnd: epochEnd, onProgress: progress },
   });
   const lines: string[] = [];

@@ -5,9 +5,12 @@
 // backward turns dA (gradient w.r.t. the output) into dZ in place, using Z and/or A.
 // softmax is row-wise; with cross-entropy its gradient is fused into the loss
 // (losses/cross-entropy.ts), here only its Jacobian-vector product for other losses.
-import type { Activation } from './types.js';
+import type { Activation, DenseLayerSpec } from './types.js';
 
-export const DEFAULT_ALPHA: Partial<Record<Activation, number>> = { 'leaky-relu': 0.01, prelu: 0.25, elu: 1 };
+/** The layer's α, or 0 for an activation that has none (and never reads it). */
+export function alphaOf(layer: DenseLayerSpec): number {
+  return 'alpha' in layer ? layer.alpha : 0;
+}
 
 // Z (n) -> A (n); for prelu `alphas` (units) gives one slope per unit, n = rows·units
 export function activationForward(act: Activation, Z: Float32Array, A: Float32Array, n: number, units: number,

@@ -9,7 +9,7 @@ import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { IncompatibleWeightsError, ResumeError } from './errors.js';
 import type { ParamPlan } from './model.js';
 import type { EarlyStoppingState } from './early-stopping.js';
-import type { EpochRecord } from './diagnosis.js';
+import type { EpochMetrics } from './diagnosis.js';
 import type { MetricPoint } from './types.js';
 
 export const RESUME_FORMAT = 'trainyard-resume/1';
@@ -81,7 +81,7 @@ export interface ResumeState {
   epoch: number;
   step: number;
   earlyStopping: EarlyStoppingState | null;
-  history: EpochRecord[];
+  history: EpochMetrics[];
   best: { epoch: number; metrics: Record<string, number> } | null;
   hasBestWeights: boolean;
   /** set when the checkpoint was taken inside epoch `epoch + 1` */

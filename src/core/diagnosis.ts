@@ -5,7 +5,7 @@
 // Metric names are DESIGN.md's: train_loss, train_accuracy, val_loss, val_accuracy,
 // grad_norm/<i>, weight_norm/<i>, update_ratio/<i> (<i> = index in spec.model.layers).
 
-export interface EpochRecord {
+export interface EpochMetrics {
   /** 1-based */
   epoch: number;
   metrics: Record<string, number>;
@@ -82,7 +82,7 @@ const VERDICT: Record<Finding['kind'], Verdict> = {
 };
 const TRAINING_PROBLEMS = new Set<Finding['kind']>(['diverged', 'vanishing-gradients', 'not-learning', 'underfitting']);
 
-export function diagnose(history: EpochRecord[], ctx: DiagnosisContext): Diagnosis {
+export function diagnose(history: EpochMetrics[], ctx: DiagnosisContext): Diagnosis {
   const last = history[history.length - 1];
   const lastLoss = last?.metrics.train_loss;
   if (last === undefined || history.length < MIN_EPOCHS) {
@@ -109,7 +109,7 @@ export function diagnose(history: EpochRecord[], ctx: DiagnosisContext): Diagnos
 
 // ---- training set: diverged, not learning, underfitting -------------------------
 
-function trainingFit(history: EpochRecord[], ctx: DiagnosisContext): Finding | null {
+function trainingFit(history: EpochMetrics[], ctx: DiagnosisContext): Finding | null {
   const first = history[0]!.metrics, last = history[history.length - 1]!.metrics;
   const epoch = history[history.length - 1]!.epoch;
   const loss0 = first.train_loss, loss = last.train_loss;
@@ -180,7 +180,7 @@ function diverged(loss0: number, loss: number, epoch: number): Finding {
 
 // ---- vanishing gradients --------------------------------------------------------
 
-function vanishingGradients(record: EpochRecord, ctx: DiagnosisContext): Finding | null {
+function vanishingGradients(record: EpochMetrics, ctx: DiagnosisContext): Finding | null {
   const saturating = ctx.activations.filter((a) => SATURATING.has(a));
   if (saturating.length === 0) return null;
   const layers = Object.keys(record.metrics)
@@ -215,7 +215,7 @@ function vanishingGradients(record: EpochRecord, ctx: DiagnosisContext): Finding
 
 // ---- validation set: overfitting ------------------------------------------------
 
-function overfitting(history: EpochRecord[], ctx: DiagnosisContext): Finding | null {
+function overfitting(history: EpochMetrics[], ctx: DiagnosisContext): Finding | null {
   const withVal = history.filter((r) => Number.isFinite(r.metrics.val_loss) && Number.isFinite(r.metrics.train_loss));
   if (withVal.length < OVERFIT_RISING_EPOCHS + 1) return null;
   let best = 0;

@@ -6,15 +6,6 @@
 // EarlyStoppingState, so a resumed job keeps counting patience where it left off.
 import type { EarlyStoppingDecision, EarlyStoppingSpec, MonitorName } from './types.js';
 
-/** EarlyStoppingSpec with every default filled in and mode resolved. */
-export interface EarlyStoppingOptions {
-  monitor: MonitorName;
-  mode: 'min' | 'max';
-  patience: number;
-  minDelta: number;
-  restoreBest: boolean;
-}
-
 /** The checkpointed state; `best` is null until a usable (non-NaN) value was seen. */
 export interface EarlyStoppingState {
   monitor: MonitorName;
@@ -28,29 +19,14 @@ export interface EarlyStoppingState {
   stoppedEpoch: number;
 }
 
-/** Defaults as DESIGN.md states them: val_loss, auto mode (max for *accuracy), patience 3, minDelta 0, restoreBest. */
-export function resolveEarlyStopping(spec: EarlyStoppingSpec = {}): EarlyStoppingOptions {
-  const monitor = spec.monitor ?? 'val_loss';
-  const mode = spec.mode === undefined || spec.mode === 'auto'
-    ? (monitor.endsWith('accuracy') ? 'max' : 'min')
-    : spec.mode;
-  return {
-    monitor,
-    mode,
-    patience: spec.patience ?? 3,
-    minDelta: Math.abs(spec.minDelta ?? 0),
-    restoreBest: spec.restoreBest ?? true,
-  };
-}
-
 export class EarlyStopping {
-  readonly options: EarlyStoppingOptions;
+  readonly options: EarlyStoppingSpec;
   private _best: number;
   private _bestEpoch = 0;
   private _wait = 0;
   private _stoppedEpoch = 0;
 
-  constructor(options: EarlyStoppingOptions) {
+  constructor(options: EarlyStoppingSpec) {
     this.options = { ...options, minDelta: Math.abs(options.minDelta) };
     this._best = options.mode === 'min' ? Infinity : -Infinity;
   }
@@ -127,7 +103,7 @@ export class EarlyStopping {
   }
 
   /** Continue from a checkpointed state; refuses state recorded for another monitor or mode. */
-  static fromJSON(options: EarlyStoppingOptions, state: EarlyStoppingState): EarlyStopping {
+  static fromJSON(options: EarlyStoppingSpec, state: EarlyStoppingState): EarlyStopping {
     if (state.monitor !== options.monitor || state.mode !== options.mode) {
       throw new Error(`early-stopping state was recorded for ${state.monitor} (${state.mode}), ` +
         `but the spec monitors ${options.monitor} (${options.mode})`);

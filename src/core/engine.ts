@@ -3,14 +3,15 @@
 // ranges. Both leave the same parameters behind (up to summation order), add the
 // batch's loss sum and correct count to `stats`, and report per-layer sums in
 // `layerStats`, so the trainer cannot tell them apart.
-import type { Dataset, Split } from '../data/types.js';
-import { createKernels } from './kernels/index.js';
+import type { Dataset, Split } from './dataset.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { Heap } from './memory.js';
-import { Replica, type ParamPlan } from './model.js';
+import type { ParamPlan, Replica } from './model.js';
 import type { Optimizer } from './optimizers/index.js';
-import { updateRange, weightRanges, type UpdateContext } from './update.js';
+import { createShard } from './shard.js';
+import { LAYER_STATS, LOSS_STATS } from './step-stats.js';
 import type { TrainSpec } from './types.js';
+import { updateRange, type UpdateContext } from './update.js';
 
 export interface Engine {
   readonly params: Float32Array;
@@ -18,11 +19,12 @@ export interface Engine {
   /** a replica on the calling thread (evaluation, prediction) */
   readonly replica: Replica;
   readonly threads: number;
-  /** per trainable layer l: [3l] Σg² (data gradient), [3l+1] Σ(Δw)², [3l+2] Σw² before the step (the last two when sampled) */
+  /** the last step's per-layer sums, LAYER_STATS per trainable layer (updateSq and weightSq when sampled) */
   readonly layerStats: Float64Array;
   /**
    * One optimizer step on rows order[start, start+rows) of split: gradient of the batch-mean
-   * loss, L1/L2, optimizer update. `t` is the 1-based global step.
+   * loss, L1/L2, optimizer update. `t` is the 1-based global step. Adds the batch's loss
+   * sum and correct count to `stats` (LOSS_STATS).
    */
   step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,
     sampleRatio: boolean, stats: Float64Array): void;
@@ -61,25 +63,27 @@ export class LocalEngine implements Engine {
     const { plan, heap, spec } = o;
     this.params = heap.alloc(plan.size);
     this.grads = heap.alloc(plan.size);
-    const kernels = createKernels(heap);
-    this.replica = new Replica(plan, spec.model, spec.loss, o.data.task, this.params, this.grads, heap,
-      spec.training.batchSize, kernels);
-    o.optimizer.kernels = kernels.optimizer ?? null;
-    const weights = weightRanges(plan);
-    this.layerStats = new Float64Array(3 * weights.length);
-    this.update = {
-      params: this.params, grads: this.grads, others: [], snapshot: heap.alloc(plan.size), optimizer: o.optimizer,
-      l1: spec.regularization?.l1 ?? 0, l2: spec.regularization?.l2 ?? 0, weights, vector: kernels.vector,
-    };
+    const shard = createShard({
+      plan, model: spec.model, loss: spec.loss, task: o.data.task, regularization: spec.regularization, optimizer: o.optimizer,
+      heap, maxRows: spec.training.batchSize, params: this.params, grads: [this.grads], shard: 0, snapshot: heap.alloc(plan.size),
+    });
+    this.replica = shard.replica;
+    this.update = shard.update;
+    this.layerStats = new Float64Array(LAYER_STATS.size * this.update.weights.length);
   }
 
   step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,
     sampleRatio: boolean, stats: Float64Array): void {
     const r = this.replica;
     r.trainShard(split, order, start, 0, rows, rows, seed, t, this.ctx);
-    stats[0] += r.stats[0]; stats[1] += r.stats[1];
+    addLossStats(stats, r.stats, 0);
     updateRange(this.update, 0, this.params.length, t, sampleRatio, this.layerStats);
   }
 
   async close(): Promise<void> { /* nothing to release */ }
+}
+
+/** stats += the LOSS_STATS block of `from` that starts at `offset`. */
+export function addLossStats(stats: Float64Array, from: Float64Array, offset: number): void {
+  for (let i = 0; i < LOSS_STATS.size; i++) stats[i] += from[offset + i];
 }

@@ -2,10 +2,11 @@
 // spec's inference rule: 'weight-scaling' runs the deterministic network (inverted
 // dropout already folded the (1 − p) factor into training), 'mc-ensemble' averages
 // the outputs of K sampled thinned networks.
-import type { Split } from '../data/types.js';
+import type { Split } from './dataset.js';
 import { mseForward } from './losses/mse.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { Replica } from './model.js';
+import { LOSS_STATS } from './step-stats.js';
 
 export interface EvalResult { loss: number; accuracy: number | null; n: number }
 
@@ -35,7 +36,7 @@ export function inferLoaded(replica: Replica, rows: number, opts: InferenceOptio
 export function evaluateSplit(replica: Replica, split: Split, opts: InferenceOptions, out: Float32Array): EvalResult {
   const C = replica.plan.outputSize;
   const ctx: ForwardContext = { dropout: 'infer', seed: opts.seed, key: 0, rowOffset: 0 };
-  const stats = new Float64Array(2);
+  const stats = new Float64Array(LOSS_STATS.size);
   const softmaxOut = replica.loss === 'cross-entropy';
   for (let start = 0; start < split.n; start += replica.maxRows) {
     const rows = Math.min(replica.maxRows, split.n - start);
@@ -47,13 +48,13 @@ export function evaluateSplit(replica: Replica, split: Split, opts: InferenceOpt
         const y = replica.labels![r];
         let arg = 0;
         for (let j = 1; j < C; j++) if (out[r * C + j] > out[r * C + arg]) arg = j;
-        stats[0] -= Math.log(Math.max(out[r * C + y], 1e-30));
-        if (arg === y) stats[1]++;
+        stats[LOSS_STATS.sum] -= Math.log(Math.max(out[r * C + y], 1e-30));
+        if (arg === y) stats[LOSS_STATS.correct]++;
       }
     } else {
       mseForward(out, rows, C, replica.targets, replica.labels, 0, stats);
     }
   }
   const n = split.n;
-  return { loss: stats[0] / n, accuracy: replica.task === 'classification' ? stats[1] / n : null, n };
+  return { loss: stats[LOSS_STATS.sum] / n, accuracy: replica.task === 'classification' ? stats[LOSS_STATS.correct] / n : null, n };
 }

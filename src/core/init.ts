@@ -9,8 +9,8 @@ import type { Activation, InitScheme } from './types.js';
 
 export type ResolvedInit = 'he' | 'xavier' | 'lecun';
 
-export function resolveInit(scheme: InitScheme | undefined, activation: Activation | 'maxout'): ResolvedInit {
-  if (scheme && scheme !== 'auto') return scheme === 'glorot' ? 'xavier' : scheme;
+export function resolveInit(scheme: InitScheme, activation: Activation | 'maxout'): ResolvedInit {
+  if (scheme !== 'auto') return scheme === 'glorot' ? 'xavier' : scheme;
   switch (activation) {
     case 'relu': case 'leaky-relu': case 'prelu': case 'elu': case 'maxout': return 'he';
     default: return 'xavier';

@@ -1,10 +1,10 @@
 // A dense network laid out for speed and for threads: every parameter lives in one
 // flat Float32Array (weights, biases and PReLU slopes of all layers, in spec order),
-// gradients in another of the same length, so the optimizer is one sweep and
+// gradients in another of the same length, so the optimizer step is one pass and
 // reducing per-thread gradients is one vector sum. A Replica owns the activations of
 // one shard of a minibatch; each worker thread has its own Replica over the shared
 // parameters.
-import { DEFAULT_ALPHA } from './activations.js';
+import { alphaOf } from './activations.js';
 import { initWeights, resolveInit } from './init.js';
 import { Dense } from './layers/dense.js';
 import { Dropout } from './layers/dropout.js';
@@ -14,7 +14,8 @@ import { crossEntropyBackward, crossEntropyForward } from './losses/cross-entrop
 import { mseBackward, mseForward } from './losses/mse.js';
 import type { Heap } from './memory.js';
 import type { Kernels } from './kernels/types.js';
-import type { Split } from '../data/types.js';
+import { LOSS_STATS } from './step-stats.js';
+import type { Split, Task } from './dataset.js';
 import type { LossName, ModelSpec } from './types.js';
 
 export interface ParamPlan {
@@ -65,10 +66,11 @@ export function initParams(params: Float32Array, plan: ParamPlan, model: ModelSp
     const l = model.layers[e.layer];
     const v = params.subarray(e.offset, e.offset + e.length);
     if (e.kind === 'weight') {
-      const act = l.type === 'dense' ? (l.activation ?? 'linear') : 'maxout';
+      const act = l.type === 'dense' ? l.activation : 'maxout';
       initWeights(v, e.shape[0], e.shape[1], resolveInit(model.init, act), seed, e.layer);
     } else if (e.kind === 'alpha') {
-      v.fill(l.type === 'dense' ? (l.alpha ?? DEFAULT_ALPHA.prelu!) : 0);
+      // only prelu layers have an alpha tensor: its initial slope
+      v.fill(l.type === 'dense' ? alphaOf(l) : 0);
     }
   }
 }
@@ -83,11 +85,11 @@ export class Replica {
   readonly X: Float32Array; // (maxRows, inputSize)
   readonly labels: Int32Array | null; // (maxRows)
   readonly targets: Float32Array | null; // (maxRows, outputSize)
-  /** [sum of per-sample losses, correct predictions] since the last reset */
-  readonly stats = new Float64Array(2);
+  /** this shard's loss sum and correct predictions (LOSS_STATS) since the last reset */
+  readonly stats = new Float64Array(LOSS_STATS.size);
   private readonly fusedSoftmaxCE: boolean;
 
-  constructor(readonly plan: ParamPlan, readonly model: ModelSpec, readonly loss: LossName, readonly task: 'classification' | 'regression',
+  constructor(readonly plan: ParamPlan, readonly model: ModelSpec, readonly loss: LossName, readonly task: Task,
     params: Float32Array, grads: Float32Array, heap: Heap, readonly maxRows: number, readonly kernels: Kernels) {
     this.X = heap.alloc(maxRows * plan.inputSize);
     if (task === 'classification') {
@@ -102,9 +104,7 @@ export class Replica {
     this.layers = model.layers.map((l, i): Layer => {
       let layer: Layer;
       if (l.type === 'dense') {
-        const act = l.activation ?? 'linear';
-        const alpha = l.alpha ?? DEFAULT_ALPHA[act] ?? 0;
-        layer = new Dense(i, inSize, l.units, act, alpha,
+        layer = new Dense(i, inSize, l.units, l.activation, alphaOf(l),
           { W: view(params, plan, i, 'weight')!, b: view(params, plan, i, 'bias')!, alpha: view(params, plan, i, 'alpha') },
           { W: view(grads, plan, i, 'weight')!, b: view(grads, plan, i, 'bias')!, alpha: view(grads, plan, i, 'alpha') },
           heap, maxRows);
@@ -148,7 +148,7 @@ export class Replica {
     seed: number, step: number, ctx: ForwardContext): void {
     ctx.dropout = 'train'; ctx.seed = seed; ctx.key = step; ctx.rowOffset = first;
     this.load(split, order, start + first, rows);
-    this.stats[0] = 0; this.stats[1] = 0;
+    this.stats.fill(0);
     this.forward(rows, ctx);
     this.accumulateLoss(rows);
     this.backward(rows, batch, ctx);

@@ -1,14 +1,14 @@
 // A pool thread: attaches to a run's shared memory, then serves steps signalled
 // through the control array until told to detach (see pool.ts).
 import { parentPort } from 'node:worker_threads';
-import type { Split } from '../data/types.js';
-import { createKernels } from './kernels/index.js';
+import type { Split } from './dataset.js';
 import type { ForwardContext } from './layers/layer.js';
 import { Heap } from './memory.js';
-import { Replica } from './model.js';
 import { createOptimizer } from './optimizers/index.js';
 import { CMD, CTRL, barrier, waitWhileEqual, type AttachMessage } from './pool.js';
-import { shardRange, updateRange, weightRanges } from './update.js';
+import { createShard } from './shard.js';
+import { LAYER_STATS, LOSS_STATS } from './step-stats.js';
+import { shardRange, updateRange } from './update.js';
 
 parentPort!.on('message', (m: AttachMessage) => {
   if (m.type !== 'attach') return;
@@ -26,21 +26,18 @@ function serve(m: AttachMessage): void {
   const params = f32(o.params, P);
   const allGrads = o.grads.map((g) => f32(g, P));
   const grads = allGrads[m.shard];
-  const kernels = createKernels(heap);
-  const replica = new Replica(m.plan, m.model, m.loss, m.task, params, grads, heap, m.maxShardRows, kernels);
   let nextState = 0;
+  // this thread's Optimizer object over the state buffers the calling thread allocated
   const optimizer = createOptimizer(m.optimizer, P, (n) => f32(m.optimizerOffsets[nextState++], n));
-  optimizer.kernels = kernels.optimizer ?? null;
-  const weights = weightRanges(m.plan);
-  const update = {
-    params, grads: allGrads[0], others: allGrads.slice(1), snapshot: f32(o.snapshot, P), optimizer, weights,
-    l1: m.regularization.l1 ?? 0, l2: m.regularization.l2 ?? 0, vector: kernels.vector,
-  };
+  const { replica, update } = createShard({
+    plan: m.plan, model: m.model, loss: m.loss, task: m.task, regularization: m.regularization, optimizer,
+    heap, maxRows: m.maxShardRows, params, grads: allGrads, shard: m.shard, snapshot: f32(o.snapshot, P),
+  });
   const [from, to] = shardRange(P, m.shard, m.threads);
   const ctrl = new Int32Array(buf, o.ctrl, 16);
-  const stats = new Float64Array(buf, o.stats, m.threads * 2);
-  const L3 = 3 * weights.length;
-  const partial = new Float64Array(buf, o.partials + m.shard * L3 * 8, L3);
+  const stats = new Float64Array(buf, o.stats + m.shard * LOSS_STATS.size * 8, LOSS_STATS.size);
+  const n = LAYER_STATS.size * update.weights.length;
+  const partial = new Float64Array(buf, o.partials + m.shard * n * 8, n);
   const t = m.train;
   const split: Split = {
     n: t.n,
@@ -59,12 +56,12 @@ function serve(m: AttachMessage): void {
     if (ctrl[CTRL.cmd] === CMD.detach) { Atomics.add(ctrl, CTRL.done, 1); Atomics.notify(ctrl, CTRL.done); return; }
     const rows = ctrl[CTRL.rows], shardRows = ctrl[CTRL.shardRows], step = ctrl[CTRL.step];
     const first = m.shard * shardRows, mine = Math.max(0, Math.min(shardRows, rows - first));
-    stats[2 * m.shard] = 0; stats[2 * m.shard + 1] = 0;
     if (mine === 0) {
+      stats.fill(0);
       grads.fill(0);
     } else {
       replica.trainShard(split, idx, 0, first, mine, rows, ctrl[CTRL.seed], step, ctx);
-      stats[2 * m.shard] = replica.stats[0]; stats[2 * m.shard + 1] = replica.stats[1];
+      stats.set(replica.stats);
     }
     barrier(ctrl, m.threads, ++generation);
     updateRange(update, from, to, step, ctrl[CTRL.sample] === 1, partial);

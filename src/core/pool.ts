@@ -10,14 +10,15 @@
 // attaches them with `threadEngine(pool)`.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import type { Split } from '../data/types.js';
-import type { Engine, EngineFactory, EngineInit } from './engine.js';
+import type { Split, Task } from './dataset.js';
+import { addLossStats, type Engine, type EngineFactory, type EngineInit } from './engine.js';
 import type { ForwardContext } from './layers/layer.js';
-import { createKernels } from './kernels/index.js';
 import { HEAP_BASE, Heap, createSharedMemory } from './memory.js';
-import { Replica, type ParamPlan } from './model.js';
-import { shardRange, updateRange, weightRanges, type UpdateContext } from './update.js';
+import type { ParamPlan, Replica } from './model.js';
+import { createShard, type Shard } from './shard.js';
+import { LAYER_STATS, LOSS_STATS } from './step-stats.js';
 import type { LossName, ModelSpec, OptimizerSpec, RegularizationSpec } from './types.js';
+import { shardRange, updateRange } from './update.js';
 
 // control array layout (Int32)
 export const CTRL = { seq: 0, done: 1, cmd: 2, rows: 3, step: 4, seed: 5, shardRows: 6, sample: 7, arrive: 8 } as const;
@@ -34,10 +35,11 @@ export interface AttachMessage {
   optimizer: OptimizerSpec;
   optimizerOffsets: number[];
   regularization: RegularizationSpec;
-  task: 'classification' | 'regression';
+  task: Task;
   threads: number;
   shard: number;
   maxShardRows: number;
+  /** byte offsets in `memory`; stats holds LOSS_STATS and partials LAYER_STATS per layer, one block per thread */
   offsets: { params: number; grads: number[]; snapshot: number; ctrl: number; stats: number; partials: number; idx: number };
   train: { n: number; x: number; labels: number; targets: number };
 }
@@ -48,6 +50,7 @@ export class ThreadPool {
   /** how far earlier runs wrote into `memory` */
   private dirty = 0;
   private current: Heap | null = null;
+  private started = 0;
   readonly maxThreads: number;
 
   /** size = number of extra threads; the caller's thread is always shard 0 */
@@ -66,6 +69,9 @@ export class ThreadPool {
     return this.current;
   }
 
+  /** threads started over the pool's life: reuse keeps it at the widest run's thread count − 1 */
+  get threadsStarted(): number { return this.started; }
+
   /** @internal the memory of the run in progress */
   get memoryInUse(): WebAssembly.Memory | null { return this.current ? this.memory : null; }
 
@@ -75,6 +81,7 @@ export class ThreadPool {
       const w = new Worker(new URL('./pool-worker.js', import.meta.url));
       w.unref();
       this.workers.push(w);
+      this.started++;
     }
     return this.workers.slice(0, n);
   }
@@ -164,27 +171,26 @@ export function barrier(ctrl: Int32Array, threads: number, generation: number, t
 export function threadEngine(pool: ThreadPool): EngineFactory {
   const build = async ({ plan, spec, data, heap, optimizer, optimizerBuffers }: EngineInit): Promise<Engine> => {
     if (heap.memory !== pool.memoryInUse) throw new Error('threadEngine(pool) needs the heap from pool.takeHeap() (train() does this)');
-    const threads = Math.max(1, Math.min(spec.training.threads ?? 1, pool.maxThreads, spec.training.batchSize));
+    const threads = Math.max(1, Math.min(spec.training.threads, pool.maxThreads, spec.training.batchSize));
     const batch = spec.training.batchSize;
     const maxShardRows = Math.ceil(batch / threads);
     const params = heap.alloc(plan.size);
-    const grads = heap.alloc(plan.size);
-    const kernels = createKernels(heap);
-    const replica = new Replica(plan, spec.model, spec.loss, data.task, params, grads, heap, maxShardRows, kernels);
-    optimizer.kernels = kernels.optimizer ?? null;
+    const grads: Float32Array[] = [];
+    for (let k = 0; k < threads; k++) grads.push(heap.alloc(plan.size));
     const snapshot = heap.alloc(plan.size);
-    const L = weightRanges(plan).length;
+    const shard = createShard({
+      plan, model: spec.model, loss: spec.loss, task: data.task, regularization: spec.regularization, optimizer,
+      heap, maxRows: maxShardRows, params, grads, shard: 0, snapshot,
+    });
+    const layers = shard.update.weights.length;
     const ctrl = int32(heap, 16);
-    const stats = float64(heap, threads * 2);
-    const partials = float64(heap, threads * 3 * L);
+    const stats = float64(heap, threads * LOSS_STATS.size);
+    const partials = float64(heap, threads * LAYER_STATS.size * layers);
     const idx = int32(heap, batch);
     const shared = threads > 1 ? shareSplit(heap, data.train) : null;
-    const others: Float32Array[] = [];
-    for (let k = 1; k < threads; k++) others.push(heap.alloc(plan.size));
-    const engine = new ThreadEngine(params, grads, replica, shared?.split ?? null, {
-      params, grads, others, snapshot, optimizer, weights: weightRanges(plan),
-      l1: spec.regularization?.l1 ?? 0, l2: spec.regularization?.l2 ?? 0, vector: kernels.vector,
-    }, ctrl, stats, partials, idx, pool, threads, L);
+    const engine = new ThreadEngine({
+      params, shard, train: shared?.split ?? null, ctrl, stats, partials, idx, pool, threads, layers,
+    });
     if (threads === 1) return engine;
 
     const workers = pool.acquire(threads - 1);
@@ -194,10 +200,10 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
     const attached = await Promise.allSettled(workers.map((w, k) => new Promise<void>((resolve, reject) => {
       const msg: AttachMessage = {
         type: 'attach', memory: heap.memory, region: heap.reserve(regionBytes), plan, model: spec.model, loss: spec.loss,
-        optimizer: spec.optimizer, optimizerOffsets: optimizerBuffers.map((b) => b.byteOffset), regularization: spec.regularization ?? {},
+        optimizer: spec.optimizer, optimizerOffsets: optimizerBuffers.map((b) => b.byteOffset), regularization: spec.regularization,
         task: data.task, threads, shard: k + 1, maxShardRows,
         offsets: {
-          params: params.byteOffset, grads: [grads, ...others].map((g) => g.byteOffset), snapshot: snapshot.byteOffset,
+          params: params.byteOffset, grads: grads.map((g) => g.byteOffset), snapshot: snapshot.byteOffset,
           ctrl: ctrl.byteOffset, stats: stats.byteOffset, partials: partials.byteOffset, idx: idx.byteOffset,
         },
         train: shared!.offsets,
@@ -231,8 +237,33 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
   return factory;
 }
 
+/** The parts of a ThreadEngine, all in the pool's shared memory (but `pool`). */
+interface ThreadEngineParts {
+  params: Float32Array;
+  /** the calling thread's shard 0 */
+  shard: Shard;
+  /** the training split copied into shared memory; null with one thread */
+  train: Split | null;
+  ctrl: Int32Array;
+  /** LOSS_STATS per thread */
+  stats: Float64Array;
+  /** LAYER_STATS per trainable layer, per thread */
+  partials: Float64Array;
+  /** the batch's sample indices, for the pool threads */
+  idx: Int32Array;
+  pool: ThreadPool;
+  threads: number;
+  /** trainable layers */
+  layers: number;
+}
+
 class ThreadEngine implements Engine {
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+  readonly replica: Replica;
+  readonly threads: number;
   readonly layerStats: Float64Array;
+  private readonly p: ThreadEngineParts;
   private readonly ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };
   private done = 0;
   private generation = 0;
@@ -240,21 +271,24 @@ class ThreadEngine implements Engine {
   /** this thread's slice [from, to) of the parameter update */
   private readonly range: [number, number];
 
-  constructor(readonly params: Float32Array, readonly grads: Float32Array, readonly replica: Replica,
-    private readonly train: Split | null, private readonly update: UpdateContext, private readonly ctrl: Int32Array,
-    private readonly stats: Float64Array, private readonly partials: Float64Array, private readonly idx: Int32Array,
-    private readonly pool: ThreadPool, readonly threads: number, private readonly layers: number) {
-    this.layerStats = new Float64Array(3 * layers);
-    this.partial0 = partials.subarray(0, 3 * layers);
-    this.range = shardRange(params.length, 0, threads);
+  constructor(parts: ThreadEngineParts) {
+    this.p = parts;
+    this.params = parts.params;
+    this.grads = parts.shard.update.grads;
+    this.replica = parts.shard.replica;
+    this.threads = parts.threads;
+    const n = LAYER_STATS.size * parts.layers;
+    this.layerStats = new Float64Array(n);
+    this.partial0 = parts.partials.subarray(0, n);
+    this.range = shardRange(parts.params.length, 0, parts.threads);
   }
 
   step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,
     sampleRatio: boolean, stats: Float64Array): void {
-    const T = this.threads, ctrl = this.ctrl;
+    const T = this.threads, { ctrl, idx } = this.p;
     const shardRows = Math.ceil(rows / T);
     if (T > 1) {
-      for (let i = 0; i < rows; i++) this.idx[i] = order ? order[start + i] : start + i;
+      for (let i = 0; i < rows; i++) idx[i] = order ? order[start + i] : start + i;
       ctrl[CTRL.cmd] = CMD.step; ctrl[CTRL.rows] = rows; ctrl[CTRL.step] = t; ctrl[CTRL.seed] = seed;
       ctrl[CTRL.shardRows] = shardRows; ctrl[CTRL.sample] = sampleRatio ? 1 : 0;
       Atomics.add(ctrl, CTRL.seq, 1);
@@ -262,11 +296,11 @@ class ThreadEngine implements Engine {
     }
     // shard 0 on this thread
     const r = this.replica, rows0 = Math.min(shardRows, rows);
-    if (T > 1) r.trainShard(this.train!, this.idx, 0, 0, rows0, rows, seed, t, this.ctx);
+    if (T > 1) r.trainShard(this.p.train!, idx, 0, 0, rows0, rows, seed, t, this.ctx);
     else r.trainShard(split, order, start, 0, rows0, rows, seed, t, this.ctx);
-    stats[0] += r.stats[0]; stats[1] += r.stats[1];
+    addLossStats(stats, r.stats, 0);
     if (T > 1) barrier(ctrl, T, ++this.generation, STEP_WAIT_MS);
-    updateRange(this.update, this.range[0], this.range[1], t, sampleRatio, this.partial0);
+    updateRange(this.p.shard.update, this.range[0], this.range[1], t, sampleRatio, this.partial0);
     if (T === 1) { this.layerStats.set(this.partial0); return; }
 
     const target = (this.done += T - 1);
@@ -275,23 +309,23 @@ class ThreadEngine implements Engine {
       if (v >= target) break;
       waitWhileEqual(ctrl, CTRL.done, v, STEP_WAIT_MS);
     }
-    const n = 3 * this.layers;
+    const n = this.layerStats.length, { partials } = this.p;
     this.layerStats.set(this.partial0);
     for (let k = 1; k < T; k++) {
-      stats[0] += this.stats[2 * k]; stats[1] += this.stats[2 * k + 1];
-      for (let i = 0; i < n; i++) this.layerStats[i] += this.partials[k * n + i];
+      addLossStats(stats, this.p.stats, k * LOSS_STATS.size);
+      for (let i = 0; i < n; i++) this.layerStats[i] += partials[k * n + i];
     }
   }
 
   async close(): Promise<void> {
     await this.detach(this.threads - 1);
-    this.pool.release();
+    this.p.pool.release();
   }
 
   /** Tells the `attached` pool threads serving this run to return to waiting for the next one. */
   async detach(attached: number): Promise<void> {
     if (attached === 0) return;
-    const ctrl = this.ctrl;
+    const ctrl = this.p.ctrl;
     ctrl[CTRL.cmd] = CMD.detach;
     Atomics.add(ctrl, CTRL.seq, 1);
     Atomics.notify(ctrl, CTRL.seq);
@@ -299,7 +333,7 @@ class ThreadEngine implements Engine {
     const deadline = Date.now() + 10_000;
     while (Atomics.load(ctrl, CTRL.done) < target) {
       // a thread that does not come back is lost: start the next run on new threads
-      if (Date.now() > deadline) { await this.pool.discardThreads(); return; }
+      if (Date.now() > deadline) { await this.p.pool.discardThreads(); return; }
       await new Promise((r) => setTimeout(r, 1));
     }
   }

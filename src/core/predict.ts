@@ -6,9 +6,11 @@ import { jsKernels } from './kernels/js.js';
 import type { ForwardContext } from './layers/layer.js';
 import { Heap } from './memory.js';
 import { Replica, planParams } from './model.js';
-import type { LossName, ModelSpec } from './types.js';
+import type { Task } from './dataset.js';
+import type { TrainSpec } from './types.js';
 
-export interface PredictorSpec { model: ModelSpec; loss: LossName; training?: { seed?: number } }
+/** The parts of a (normalized) spec that inference reads; the seed keys mc-ensemble's masks. */
+export interface PredictorSpec extends Pick<TrainSpec, 'model' | 'loss'> { training: Pick<TrainSpec['training'], 'seed'> }
 
 export interface Prediction { outputs: number[][]; predictions?: number[] }
 
@@ -19,7 +21,7 @@ export class Predictor {
   private readonly out: Float32Array;
   private readonly ctx: ForwardContext;
 
-  constructor(private readonly spec: PredictorSpec, readonly inputSize: number, readonly task: 'classification' | 'regression',
+  constructor(private readonly spec: PredictorSpec, readonly inputSize: number, readonly task: Task,
     weights: Uint8Array) {
     const plan = planParams(spec.model, inputSize);
     const heap = new Heap();
@@ -28,7 +30,7 @@ export class Predictor {
     // plain-JS kernels: prediction batches are small and this keeps one Predictor per request cheap
     this.replica = new Replica(plan, spec.model, spec.loss, task, params, grads, heap, CHUNK, jsKernels);
     this.out = new Float32Array(CHUNK * plan.outputSize);
-    this.ctx = { dropout: 'infer', seed: spec.training?.seed ?? 0, key: 0, rowOffset: 0 };
+    this.ctx = { dropout: 'infer', seed: spec.training.seed, key: 0, rowOffset: 0 };
   }
 
   get outputSize(): number { return this.replica.plan.outputSize; }
@@ -36,7 +38,7 @@ export class Predictor {
   predict(inputs: number[][]): Prediction {
     const d = this.inputSize, C = this.outputSize;
     const outputs: number[][] = [];
-    const infer = { mode: this.spec.model.dropoutInference ?? 'weight-scaling', mcSamples: this.spec.model.mcSamples ?? 32, seed: this.ctx.seed };
+    const infer = { mode: this.spec.model.dropoutInference, mcSamples: this.spec.model.mcSamples, seed: this.ctx.seed };
     for (let start = 0; start < inputs.length; start += CHUNK) {
       const rows = Math.min(CHUNK, inputs.length - start);
       for (let r = 0; r < rows; r++) {

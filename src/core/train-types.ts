@@ -1,6 +1,6 @@
 // The contract between the training core and whoever drives it (the worker process,
 // the CLI, benchmarks). Implemented by src/core/trainer.ts.
-import type { Dataset } from '../data/types.js';
+import type { Dataset } from './dataset.js';
 import type { EarlyStoppingDecision, MetricPoint, TrainSpec } from './types.js';
 import type { Diagnosis } from './diagnosis.js';
 
@@ -54,9 +54,11 @@ export interface TrainProgress {
 }
 
 export interface TrainResult {
-  status: 'completed' | 'stopped-early' | 'cancelled';
+  /** the job's words: 'succeeded' also when early stopping ended the run (then stoppedEarly) */
+  status: 'succeeded' | 'cancelled';
   epochs: number; // epochs completed
   step: number;
+  /** early stopping decided 'stop' (status is 'succeeded') */
   stoppedEarly: boolean;
   stopDecision: EarlyStoppingDecision | null;
   finalMetrics: Record<string, number>;

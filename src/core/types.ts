@@ -1,18 +1,18 @@
-// The training core's view of a job spec. Field names follow DESIGN.md (binding).
-// src/spec builds the TypeBox schema for the whole JobSpec on top of these shapes;
-// the core itself never validates, it trusts a spec that src/spec accepted.
+// The training core's view of a job spec: TrainSpec is the spec with EVERY default
+// filled in (src/spec/defaults.ts produces it; DESIGN.md states the defaults), so
+// no field is optional and the core never guesses one. Field names follow DESIGN.md
+// (binding). The core itself never validates: it trusts a spec that src/spec accepted.
 
 export type Activation =
   | 'sigmoid' | 'tanh' | 'relu' | 'leaky-relu' | 'prelu' | 'elu' | 'linear' | 'softmax';
 
-export interface DenseLayerSpec {
-  type: 'dense';
-  units: number;
-  /** default 'linear' */
-  activation?: Activation;
-  /** leaky-relu slope (default 0.01), prelu initial slope (0.25), elu alpha (1) */
-  alpha?: number;
-}
+/** The activations with a slope or scale α: leaky-relu's slope, prelu's initial slope, elu's α. */
+export type AlphaActivation = 'leaky-relu' | 'prelu' | 'elu';
+
+/** A dense layer carries `alpha` exactly when its activation has one. */
+export type DenseLayerSpec =
+  | { type: 'dense'; units: number; activation: AlphaActivation; alpha: number }
+  | { type: 'dense'; units: number; activation: Exclude<Activation, AlphaActivation> };
 export interface MaxoutLayerSpec { type: 'maxout'; units: number; pieces: number }
 export interface DropoutLayerSpec { type: 'dropout'; rate: number }
 export type LayerSpec = DenseLayerSpec | MaxoutLayerSpec | DropoutLayerSpec;
@@ -21,63 +21,61 @@ export type InitScheme = 'auto' | 'he' | 'xavier' | 'glorot' | 'lecun';
 
 export interface ModelSpec {
   layers: LayerSpec[];
-  /** default 'auto': he for relu-family, xavier for sigmoid/tanh/softmax/linear, lecun for elu? see init.ts */
-  init?: InitScheme;
-  /** default 'weight-scaling' */
-  dropoutInference?: 'weight-scaling' | 'mc-ensemble';
-  /** default 32 */
-  mcSamples?: number;
+  /** 'auto': he for the relu family and maxout, xavier otherwise (init.ts) */
+  init: InitScheme;
+  dropoutInference: 'weight-scaling' | 'mc-ensemble';
+  /** thinned networks averaged by 'mc-ensemble' */
+  mcSamples: number;
 }
 
 export type LossName = 'cross-entropy' | 'mse';
 
 export type OptimizerSpec =
   | { type: 'sgd'; learningRate: number }
-  | { type: 'momentum'; learningRate: number; momentum?: number; nesterov?: boolean }
-  | { type: 'adagrad'; learningRate: number; epsilon?: number }
-  | { type: 'rmsprop'; learningRate: number; alpha?: number; epsilon?: number }
-  | { type: 'adam'; learningRate: number; beta1?: number; beta2?: number; epsilon?: number };
+  | { type: 'momentum'; learningRate: number; momentum: number; nesterov: boolean }
+  | { type: 'adagrad'; learningRate: number; epsilon: number }
+  | { type: 'rmsprop'; learningRate: number; alpha: number; epsilon: number }
+  | { type: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number };
 
-export interface RegularizationSpec { l1?: number; l2?: number }
+export interface RegularizationSpec { l1: number; l2: number }
 
 export interface TrainingSpec {
   epochs: number;
   batchSize: number;
-  /** default true */
-  shuffle?: boolean;
-  /** default 0 */
-  seed?: number;
-  /** default 1 */
-  threads?: number;
-  /** record batch_loss every N optimizer steps (default 10) */
-  batchLossEvery?: number;
+  shuffle: boolean;
+  seed: number;
+  threads: number;
+  /** record batch_loss (and sample update_ratio) every N optimizer steps */
+  batchLossEvery: number;
 }
 
 export type MonitorName = 'val_loss' | 'val_accuracy' | 'train_loss' | 'train_accuracy';
 
+/** Keras's EarlyStopping(monitor, mode, patience, min_delta, restore_best_weights), mode resolved. */
 export interface EarlyStoppingSpec {
-  monitor?: MonitorName;      // default 'val_loss'
-  mode?: 'min' | 'max' | 'auto'; // default 'auto' (max for *accuracy, min otherwise)
-  patience?: number;          // default 3
-  minDelta?: number;          // default 0
-  restoreBest?: boolean;      // default true
+  monitor: MonitorName;
+  mode: 'min' | 'max';
+  patience: number;
+  minDelta: number;
+  restoreBest: boolean;
 }
 
 export interface CheckpointSpec {
-  everyEpochs?: number; // default 1
-  keepLast?: number;    // default 3
-  keepBest?: boolean;   // default true
+  everyEpochs: number;
+  keepLast: number;
+  keepBest: boolean;
 }
 
-/** Everything the core needs to train (the JobSpec minus dataset/name/initialWeights). */
+/** Everything the core needs to train (the normalized JobSpec minus dataset/name/initialWeights). */
 export interface TrainSpec {
   model: ModelSpec;
   loss: LossName;
   optimizer: OptimizerSpec;
-  regularization?: RegularizationSpec;
+  regularization: RegularizationSpec;
   training: TrainingSpec;
-  earlyStopping?: EarlyStoppingSpec;
-  checkpoints?: CheckpointSpec;
+  /** null: never stop early */
+  earlyStopping: EarlyStoppingSpec | null;
+  checkpoints: CheckpointSpec;
 }
 
 /** One metric value; `step` is the global optimizer step, `epoch` is 1-based. */

@@ -5,12 +5,13 @@
 //   3. regularize g += λ2·w + λ1·sign(w) on weights
 //   4. step     the optimizer on [from, to)
 //   5. measure  Σ(Δw)² and Σw² per layer when update_ratio is sampled
-// Per-layer sums go to `partial` (3 per trainable layer: gradSq, updSq, wSq); the
-// caller adds the threads' partials and takes square roots.
+// Per-layer sums go to `partial` (LAYER_STATS per trainable layer); the caller adds
+// the threads' partials and takes square roots (step-stats.ts).
 import type { ParamPlan } from './model.js';
 import type { VectorKernels } from './kernels/types.js';
 import type { Optimizer } from './optimizers/index.js';
 import { applyRegularization } from './regularization.js';
+import { LAYER_STATS } from './step-stats.js';
 
 export interface UpdateContext {
   params: Float32Array;
@@ -46,7 +47,7 @@ export function updateRange(u: UpdateContext, from: number, to: number, step: nu
   for (let l = 0; l < u.weights.length; l++) {
     const a = Math.max(from, u.weights[l][0]), b = Math.min(to, u.weights[l][1]);
     if (a >= b) continue;
-    partial[3 * l] = u.vector.sumSquares(g, a, b);
+    partial[l * LAYER_STATS.size + LAYER_STATS.gradSq] = u.vector.sumSquares(g, a, b);
     applyRegularization(p, g, a, b, u.l1, u.l2);
     if (sampleRatio) for (let i = a; i < b; i++) s[i] = p[i];
   }
@@ -56,6 +57,7 @@ export function updateRange(u: UpdateContext, from: number, to: number, step: nu
     const a = Math.max(from, u.weights[l][0]), b = Math.min(to, u.weights[l][1]);
     let ds = 0, ws = 0;
     for (let i = a; i < b; i++) { const d = p[i] - s[i]; ds += d * d; ws += s[i] * s[i]; }
-    partial[3 * l + 1] = ds; partial[3 * l + 2] = ws;
+    partial[l * LAYER_STATS.size + LAYER_STATS.updateSq] = ds;
+    partial[l * LAYER_STATS.size + LAYER_STATS.weightSq] = ws;
   }
 }

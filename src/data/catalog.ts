@@ -3,7 +3,8 @@
 // queued; the loaders use splitCounts so both agree on the split.
 
 import { SYNTHETIC_DEFAULTS, SYNTHETIC_KINDS, type SyntheticKind } from './synthetic.js';
-import type { DatasetSpec, Task } from './types.js';
+import type { Task } from '../core/dataset.js';
+import type { DatasetSpec } from './types.js';
 
 /** Same shape as src/spec's Problem: a JSON pointer into the job spec and one sentence. */
 export interface DatasetProblem { pointer: string; message: string }

@@ -6,7 +6,7 @@
 // magic 2051 (0x0803) for images (n, rows, cols), 2049 (0x0801) for labels (n).
 
 import { DatasetError } from './errors.js';
-import type { Split } from './types.js';
+import type { Split } from '../core/dataset.js';
 
 export const IDX_IMAGES_MAGIC = 2051;
 export const IDX_LABELS_MAGIC = 2049;

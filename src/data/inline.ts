@@ -5,7 +5,7 @@
 // handed a spec from elsewhere and must not train on garbage.
 
 import { DatasetError } from './errors.js';
-import type { Dataset } from './types.js';
+import type { Dataset } from '../core/dataset.js';
 
 function invalid(message: string): DatasetError {
   return new DatasetError('DATASET_INVALID', `inline: ${message}`);

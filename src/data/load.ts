@@ -13,7 +13,8 @@ import { loadInline } from './inline.js';
 import { readMnist } from './mnist.js';
 import { applySplits } from './split.js';
 import { generateSynthetic, SYNTHETIC_KINDS } from './synthetic.js';
-import type { Dataset, DatasetSpec } from './types.js';
+import type { Dataset } from '../core/dataset.js';
+import type { DatasetSpec } from './types.js';
 
 export interface LoadDatasetOptions {
   /** DATA_DIR: where optional datasets (fashion-mnist) are installed; default the Debian location */

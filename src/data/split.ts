@@ -4,7 +4,7 @@
 // arrays, never copies, so callers must treat them as read-only.
 
 import { DatasetError } from './errors.js';
-import type { Dataset, Split } from './types.js';
+import type { Dataset, Split } from '../core/dataset.js';
 
 /** Rows [start, end) of a split as views; inputSize and the target width give the row strides. */
 export function sliceSplit(split: Split, start: number, end: number, inputSize: number, targetWidth: number): Split {

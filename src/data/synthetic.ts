@@ -8,7 +8,7 @@
 
 import { normal, permute, Stream, uniform } from '../core/rng.js';
 import { DatasetError } from './errors.js';
-import type { Dataset } from './types.js';
+import type { Dataset } from '../core/dataset.js';
 
 export const SYNTHETIC_KINDS = ['spirals', 'blobs', 'xor', 'regression'] as const;
 export type SyntheticKind = (typeof SYNTHETIC_KINDS)[number];

@@ -1,28 +1,5 @@
-// Datasets as the core consumes them: flat typed arrays, one row per sample.
-
-export type Task = 'classification' | 'regression';
-
-/** Samples of one split. x is (n, inputSize) row-major in [0,1] for images. */
-export interface Split {
-  n: number;
-  x: Float32Array;
-  /** classification: class index per sample (n) */
-  labels?: Int32Array;
-  /** regression: (n, outputSize) row-major targets */
-  targets?: Float32Array;
-}
-
-export interface Dataset {
-  name: string;
-  task: Task;
-  inputSize: number;
-  /** number of classes (classification) or target width (regression) */
-  outputSize: number;
-  train: Split;
-  validation?: Split;
-  /** present for datasets with an official test split (mnist, fashion-mnist) */
-  test?: Split;
-}
+// The `dataset` part of a job spec. The loaded shapes (Split, Dataset, Task) are the
+// core's: src/core/dataset.ts.
 
 /** The `dataset` object of a job spec (DESIGN.md). */
 export interface DatasetSpec {

@@ -1,8 +1,11 @@
 // Every default of the job spec, stated once. A NormalizedJobSpec has all of them
-// filled in, so the core, the hash and the stored job never guess. Optimizer defaults
-// are PyTorch's (torch.optim), activation slopes are the usual ones.
+// filled in, so the core, the hash and the stored job never guess; toTrainSpec hands
+// the core its TrainSpec (src/core/types.ts), in which no field is optional.
+// Optimizer defaults are PyTorch's (torch.optim), activation slopes the usual ones.
 
-import type { MonitorName, TrainSpec } from '../core/types.js';
+import type {
+  AlphaActivation, EarlyStoppingSpec, LayerSpec, ModelSpec, MonitorName, OptimizerSpec, TrainSpec,
+} from '../core/types.js';
 import type { DatasetSpec } from '../data/types.js';
 import { SYNTHETIC_DEFAULTS } from '../data/catalog.js';
 import type { JobSpec } from './schema.js';
@@ -16,7 +19,7 @@ export const OPTIMIZER_DEFAULTS = {
 } as const;
 
 /** alpha of the activations that have one; the others take no alpha. */
-export const ACTIVATION_ALPHA = { 'leaky-relu': 0.01, 'prelu': 0.25, 'elu': 1 } as const;
+export const ACTIVATION_ALPHA: Record<AlphaActivation, number> = { 'leaky-relu': 0.01, 'prelu': 0.25, 'elu': 1 };
 
 export const MODEL_DEFAULTS = { init: 'auto', dropoutInference: 'weight-scaling', mcSamples: 32 } as const;
 export const DENSE_DEFAULTS = { activation: 'linear' } as const;
@@ -26,53 +29,34 @@ export const TRAINING_DEFAULTS = { shuffle: true, seed: 0, threads: 1, batchLoss
 export const EARLY_STOPPING_DEFAULTS = { monitor: 'val_loss', mode: 'auto', patience: 3, minDelta: 0, restoreBest: true } as const;
 export const CHECKPOINT_DEFAULTS = { everyEpochs: 1, keepLast: 3, keepBest: true } as const;
 
-type DenseLayer = Extract<JobSpec['model']['layers'][number], { type: 'dense' }>;
-type Distribute<U> = U extends unknown ? Required<U> : never;
-
-export type NormalizedLayer =
-  | (Required<Omit<DenseLayer, 'alpha'>> & { alpha?: number })
-  | Exclude<JobSpec['model']['layers'][number], { type: 'dense' }>;
-
-export type NormalizedOptimizer = Distribute<JobSpec['optimizer']>;
-
-export interface NormalizedEarlyStopping {
-  monitor: MonitorName;
-  /** 'auto' is resolved: max for *_accuracy, min for *_loss */
-  mode: 'min' | 'max';
-  patience: number;
-  minDelta: number;
-  restoreBest: boolean;
-}
-
-/** A JobSpec with every default present. `earlyStopping` absent means: never stop early. */
-export interface NormalizedJobSpec {
+/**
+ * A JobSpec with every default present: the core's TrainSpec plus name, dataset and
+ * initialWeights. It is stored and hashed, and must validate again unchanged, so
+ * `earlyStopping` stays absent (never stop early) instead of null.
+ */
+export interface NormalizedJobSpec extends Omit<TrainSpec, 'earlyStopping'> {
   name: string;
   /** validationSplit always set; synthetic sets also get n, noise, seed (and classes for spirals/blobs) */
   dataset: JobSpec['dataset'] & { validationSplit: number };
-  model: {
-    layers: NormalizedLayer[];
-    init: NonNullable<JobSpec['model']['init']>;
-    dropoutInference: NonNullable<JobSpec['model']['dropoutInference']>;
-    mcSamples: number;
-  };
-  loss: JobSpec['loss'];
-  optimizer: NormalizedOptimizer;
-  regularization: Required<NonNullable<JobSpec['regularization']>>;
-  training: Required<JobSpec['training']>;
-  earlyStopping?: NormalizedEarlyStopping;
-  checkpoints: Required<NonNullable<JobSpec['checkpoints']>>;
+  earlyStopping?: EarlyStoppingSpec;
   initialWeights?: NonNullable<JobSpec['initialWeights']>;
 }
 
-// Compile-time: a normalized spec is still a JobSpec (it validates again unchanged)
-// and is what the core trains on.
+// Compile-time: a normalized spec is still a JobSpec (it validates again unchanged).
 type Assert<T extends true> = T;
 type Fits<A, B> = [A] extends [B] ? true : false;
 export type _NormalizedFits = [
   Assert<Fits<NormalizedJobSpec, JobSpec>>,
-  Assert<Fits<NormalizedJobSpec, TrainSpec>>,
   Assert<Fits<NormalizedJobSpec['dataset'], DatasetSpec>>,
 ];
+
+/** The core's view of a normalized spec: the training parts, earlyStopping null when absent. */
+export function toTrainSpec(spec: NormalizedJobSpec): TrainSpec {
+  return {
+    model: spec.model, loss: spec.loss, optimizer: spec.optimizer, regularization: spec.regularization,
+    training: spec.training, earlyStopping: spec.earlyStopping ?? null, checkpoints: spec.checkpoints,
+  };
+}
 
 /** max for accuracy (higher is better), min for loss. */
 export function resolveMode(monitor: MonitorName, mode: 'min' | 'max' | 'auto'): 'min' | 'max' {
@@ -85,22 +69,14 @@ export function normalizeJobSpec(spec: JobSpec): NormalizedJobSpec {
   const normalized: NormalizedJobSpec = {
     name: spec.name,
     dataset: normalizeDataset(spec.dataset),
-    model: {
-      layers: spec.model.layers.map(normalizeLayer),
-      init: spec.model.init ?? MODEL_DEFAULTS.init,
-      dropoutInference: spec.model.dropoutInference ?? MODEL_DEFAULTS.dropoutInference,
-      mcSamples: spec.model.mcSamples ?? MODEL_DEFAULTS.mcSamples,
-    },
+    model: normalizeModel(spec.model),
     loss: spec.loss,
     optimizer: normalizeOptimizer(spec.optimizer),
     regularization: withDefaults(spec.regularization ?? {}, REGULARIZATION_DEFAULTS),
     training: withDefaults(spec.training, TRAINING_DEFAULTS),
     checkpoints: withDefaults(spec.checkpoints ?? {}, CHECKPOINT_DEFAULTS),
   };
-  if (spec.earlyStopping) {
-    const es = withDefaults(spec.earlyStopping, EARLY_STOPPING_DEFAULTS);
-    normalized.earlyStopping = { ...es, mode: resolveMode(es.monitor, es.mode) };
-  }
+  if (spec.earlyStopping) normalized.earlyStopping = normalizeEarlyStopping(spec.earlyStopping);
   if (spec.initialWeights) normalized.initialWeights = { checkpointId: spec.initialWeights.checkpointId };
   return normalized;
 }
@@ -118,17 +94,34 @@ function normalizeDataset(dataset: JobSpec['dataset']): NormalizedJobSpec['datas
   return out;
 }
 
-function normalizeLayer(layer: JobSpec['model']['layers'][number]): NormalizedLayer {
-  if (layer.type !== 'dense') return { ...layer };
-  const activation = layer.activation ?? DENSE_DEFAULTS.activation;
-  const out: NormalizedLayer = { type: 'dense', units: layer.units, activation };
-  if (Object.hasOwn(ACTIVATION_ALPHA, activation)) {
-    out.alpha = layer.alpha ?? ACTIVATION_ALPHA[activation as keyof typeof ACTIVATION_ALPHA];
-  }
-  return out;
+export function normalizeModel(model: JobSpec['model']): ModelSpec {
+  return {
+    layers: model.layers.map(normalizeLayer),
+    init: model.init ?? MODEL_DEFAULTS.init,
+    dropoutInference: model.dropoutInference ?? MODEL_DEFAULTS.dropoutInference,
+    mcSamples: model.mcSamples ?? MODEL_DEFAULTS.mcSamples,
+  };
 }
 
-function normalizeOptimizer(optimizer: JobSpec['optimizer']): NormalizedOptimizer {
+/** Keras's defaults, and 'auto' resolved to min or max. */
+export function normalizeEarlyStopping(earlyStopping: NonNullable<JobSpec['earlyStopping']>): EarlyStoppingSpec {
+  const es = withDefaults(earlyStopping, EARLY_STOPPING_DEFAULTS);
+  return { ...es, mode: resolveMode(es.monitor, es.mode) };
+}
+
+/** Whether an activation has an alpha (leaky-relu, prelu, elu). */
+export function hasAlpha(activation: string): activation is AlphaActivation {
+  return Object.hasOwn(ACTIVATION_ALPHA, activation);
+}
+
+function normalizeLayer(layer: JobSpec['model']['layers'][number]): LayerSpec {
+  if (layer.type !== 'dense') return { ...layer };
+  const activation = layer.activation ?? DENSE_DEFAULTS.activation;
+  if (hasAlpha(activation)) return { type: 'dense', units: layer.units, activation, alpha: layer.alpha ?? ACTIVATION_ALPHA[activation] };
+  return { type: 'dense', units: layer.units, activation };
+}
+
+export function normalizeOptimizer(optimizer: JobSpec['optimizer']): OptimizerSpec {
   switch (optimizer.type) {
     case 'sgd': return { ...optimizer };
     case 'momentum': return withDefaults(optimizer, OPTIMIZER_DEFAULTS.momentum);

@@ -8,7 +8,7 @@ import { ThreadPool, threadEngine } from '../../src/core/pool.js';
 import { decodeSafetensors } from '../../src/core/safetensors.js';
 import { train } from '../../src/core/trainer.js';
 import { loadDataset } from '../../src/data/load.js';
-import { validateJobSpec } from '../../src/spec/index.js';
+import { toTrainSpec, validateJobSpec } from '../../src/spec/index.js';
 import { createTestApp, waitFor, type TestApp, submitJob, fetchJob } from '../helpers/app.js';
 import { killAll, spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -64,8 +64,8 @@ async function trainUninterrupted(): Promise<Map<string, Float32Array>> {
   assert.ok(checked.ok);
   const pool = new ThreadPool(THREADS - 1);
   try {
-    const result = await train({ spec: checked.spec, data: loadDataset(checked.spec.dataset, { dataDir: h.config.dataDir }), engine: threadEngine(pool) });
-    assert.equal(result.status, 'completed');
+    const result = await train({ spec: toTrainSpec(checked.spec), data: loadDataset(checked.spec.dataset, { dataDir: h.config.dataDir }), engine: threadEngine(pool) });
+    assert.equal(result.status, 'succeeded');
     return layerTensors(result.weights);
   } finally {
     await pool.close();

@@ -8,7 +8,7 @@
 //   input grad     dX = dZ · W       -> gemmNN(B, in, out, dZ, W, dX, false)
 
 /**
- * SIMD sweeps of the optimizer rules in src/core/optimizers (which remain the
+ * SIMD update passes of the optimizer rules in src/core/optimizers (which remain the
  * reference). Buffers are full-length views into the heap; [from, to) is the range.
  */
 export interface OptimizerKernels {
@@ -18,7 +18,7 @@ export interface OptimizerKernels {
   adagrad(p: Float32Array, g: Float32Array, sum: Float32Array, from: number, to: number, lr: number, eps: number): void;
 }
 
-/** Flat-vector sweeps of the parameter update (update.ts). */
+/** Flat-vector passes of the parameter update (update.ts). */
 export interface VectorKernels {
   /** g[i] += o[i] for i in [from, to) */
   addInto(g: Float32Array, o: Float32Array, from: number, to: number): void;
@@ -29,7 +29,7 @@ export interface VectorKernels {
 export interface Kernels {
   readonly name: string;
   readonly vector: VectorKernels;
-  /** present where a faster implementation of the optimizer sweeps exists */
+  /** present where a faster implementation of the optimizer updates exists */
   readonly optimizer?: OptimizerKernels;
   /** C(M,N) = A(M,K) · B(N,K)ᵀ [+ bias(N) broadcast over rows] [+ C if accumulate] */
   gemmNT(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array,

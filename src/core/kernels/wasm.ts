@@ -21,10 +21,10 @@ interface GemmExports {
     accumulate: number, scratch: number): void;
   gemmNN(M: number, N: number, K: number, a: number, b: number, c: number,
     accumulate: number, scratch: number): void;
-  adamSweep(p: number, g: number, m: number, v: number, from: number, to: number,
+  adamUpdate(p: number, g: number, m: number, v: number, from: number, to: number,
     b1: number, b2: number, stepSize: number, invBc2Sqrt: number, eps: number): void;
-  rmspropSweep(p: number, g: number, sq: number, from: number, to: number, alpha: number, lr: number, eps: number): void;
-  adagradSweep(p: number, g: number, sum: number, from: number, to: number, lr: number, eps: number): void;
+  rmspropUpdate(p: number, g: number, sq: number, from: number, to: number, alpha: number, lr: number, eps: number): void;
+  adagradUpdate(p: number, g: number, sum: number, from: number, to: number, lr: number, eps: number): void;
   addInto(g: number, o: number, from: number, to: number): void;
   sumSquares(g: number, from: number, to: number): number;
 }
@@ -96,14 +96,14 @@ export function createWasmKernels(heap: Heap, module: WebAssembly.Module = gemmM
     },
     optimizer: {
       adam(p, g, m, v, from, to, b1, b2, stepSize, invBc2Sqrt, eps) {
-        wasm.adamSweep(at(p, to, 'params'), at(g, to, 'grads'), at(m, to, 'exp_avg'), at(v, to, 'exp_avg_sq'), from, to,
+        wasm.adamUpdate(at(p, to, 'params'), at(g, to, 'grads'), at(m, to, 'exp_avg'), at(v, to, 'exp_avg_sq'), from, to,
           b1, b2, stepSize, invBc2Sqrt, eps);
       },
       rmsprop(p, g, sq, from, to, alpha, lr, eps) {
-        wasm.rmspropSweep(at(p, to, 'params'), at(g, to, 'grads'), at(sq, to, 'square_avg'), from, to, alpha, lr, eps);
+        wasm.rmspropUpdate(at(p, to, 'params'), at(g, to, 'grads'), at(sq, to, 'square_avg'), from, to, alpha, lr, eps);
       },
       adagrad(p, g, sum, from, to, lr, eps) {
-        wasm.adagradSweep(at(p, to, 'params'), at(g, to, 'grads'), at(sum, to, 'sum'), from, to, lr, eps);
+        wasm.adagradUpdate(at(p, to, 'params'), at(g, to, 'grads'), at(sum, to, 'sum'), from, to, lr, eps);
       },
     },
   };

@@ -2,7 +2,8 @@
 //   loss_r = −log softmax(z_r)[y_r] = logΣ_j e^{z_rj} − z_{r,y_r}   (max-subtracted)
 //   ∂loss/∂z_rj = (p_rj − [j = y_r]) · scale, scale = 1/B for the mean over the batch
 // Z (rows,C) logits, P (rows,C) softmax probabilities (already computed in forward).
-// Returns the *sum* of per-sample losses; correct[0] gets the count of arg-max hits.
+// Adds the *sum* of per-sample losses and the count of arg-max hits to `stats` (LOSS_STATS).
+import { LOSS_STATS } from '../step-stats.js';
 
 export function crossEntropyForward(Z: Float32Array, rows: number, C: number, labels: Int32Array, labelOffset: number,
   stats: Float64Array): void {
@@ -16,7 +17,7 @@ export function crossEntropyForward(Z: Float32Array, rows: number, C: number, la
     loss += Math.log(s) + m - Z[z0 + y];
     if (arg === y) correct++;
   }
-  stats[0] += loss; stats[1] += correct;
+  stats[LOSS_STATS.sum] += loss; stats[LOSS_STATS.correct] += correct;
 }
 
 export function crossEntropyBackward(P: Float32Array, rows: number, C: number, labels: Int32Array, labelOffset: number,

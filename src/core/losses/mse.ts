@@ -1,8 +1,9 @@
 // Mean squared error, mean over all elements (PyTorch's MSELoss(reduction='mean')):
 //   loss = 1/(B·C) Σ_r Σ_j (a_rj − t_rj)²,   ∂loss/∂a_rj = 2 (a_rj − t_rj) / (B·C)
 // A (rows,C) outputs, T targets (n,C) at row offset targetOffset.
-// stats[0] += Σ_r per-sample loss (1/C Σ_j (a − t)²) so stats[0]/B is the batch loss;
-// for classification targets (one-hot of labels) stats[1] counts arg-max hits.
+// stats (LOSS_STATS): sum += Σ_r per-sample loss (1/C Σ_j (a − t)²), so sum/B is the
+// batch loss; for classification targets (one-hot of labels) correct counts arg-max hits.
+import { LOSS_STATS } from '../step-stats.js';
 
 export function mseForward(A: Float32Array, rows: number, C: number, T: Float32Array | null, labels: Int32Array | null,
   offset: number, stats: Float64Array): void {
@@ -24,7 +25,7 @@ export function mseForward(A: Float32Array, rows: number, C: number, T: Float32A
     }
     loss += s / C;
   }
-  stats[0] += loss; stats[1] += correct;
+  stats[LOSS_STATS.sum] += loss; stats[LOSS_STATS.correct] += correct;
 }
 
 export function mseBackward(A: Float32Array, rows: number, C: number, T: Float32Array | null, labels: Int32Array | null,

@@ -2,14 +2,11 @@
 //   sum ← sum + g²
 //   p   ← p − lr·g / (√sum + ε)
 // Every parameter's step shrinks with the whole history of its squared gradients.
+import type { OptimizerSpec } from '../types.js';
 import type { OptimizerKernels } from '../kernels/types.js';
 import type { Optimizer, StateAlloc } from './types.js';
 
-export interface AdagradOptions {
-  learningRate: number;
-  /** ε, default 1e-10 */
-  epsilon?: number;
-}
+export type AdagradOptions = Omit<Extract<OptimizerSpec, { type: 'adagrad' }>, 'type'>;
 
 export class Adagrad implements Optimizer {
   readonly type = 'adagrad' as const;
@@ -20,7 +17,7 @@ export class Adagrad implements Optimizer {
 
   constructor(opts: AdagradOptions, size: number, alloc: StateAlloc) {
     this.learningRate = opts.learningRate;
-    this.epsilon = opts.epsilon ?? 1e-10;
+    this.epsilon = opts.epsilon;
     this.state = { sum: alloc(size) };
   }
 

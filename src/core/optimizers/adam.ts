@@ -5,18 +5,11 @@
 //   p  ← p − lr·m̂ / (√v̂ + ε)
 // Written the way PyTorch evaluates it, so ε lands in the same place:
 //   step_size = lr / (1 − β1^t);  denom = √v / √(1 − β2^t) + ε;  p ← p − step_size·m / denom
+import type { OptimizerSpec } from '../types.js';
 import type { OptimizerKernels } from '../kernels/types.js';
 import type { Optimizer, StateAlloc } from './types.js';
 
-export interface AdamOptions {
-  learningRate: number;
-  /** β1, default 0.9 */
-  beta1?: number;
-  /** β2, default 0.999 */
-  beta2?: number;
-  /** ε, default 1e-8 */
-  epsilon?: number;
-}
+export type AdamOptions = Omit<Extract<OptimizerSpec, { type: 'adam' }>, 'type'>;
 
 export class Adam implements Optimizer {
   readonly type = 'adam' as const;
@@ -29,9 +22,9 @@ export class Adam implements Optimizer {
 
   constructor(opts: AdamOptions, size: number, alloc: StateAlloc) {
     this.learningRate = opts.learningRate;
-    this.beta1 = opts.beta1 ?? 0.9;
-    this.beta2 = opts.beta2 ?? 0.999;
-    this.epsilon = opts.epsilon ?? 1e-8;
+    this.beta1 = opts.beta1;
+    this.beta2 = opts.beta2;
+    this.epsilon = opts.epsilon;
     this.state = { exp_avg: alloc(size), exp_avg_sq: alloc(size) };
   }
 

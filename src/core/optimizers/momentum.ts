@@ -5,16 +5,11 @@
 //                                     and a resumed run only needs the buffer)
 //   d   ← g + μ·buf   if nesterov, else buf
 //   p   ← p − lr·d
+import type { OptimizerSpec } from '../types.js';
 import type { OptimizerKernels } from '../kernels/types.js';
 import type { Optimizer, StateAlloc } from './types.js';
 
-export interface MomentumOptions {
-  learningRate: number;
-  /** μ, default 0.9 (DESIGN.md) */
-  momentum?: number;
-  /** default false */
-  nesterov?: boolean;
-}
+export type MomentumOptions = Omit<Extract<OptimizerSpec, { type: 'momentum' }>, 'type'>;
 
 export class Momentum implements Optimizer {
   readonly type = 'momentum' as const;
@@ -26,8 +21,8 @@ export class Momentum implements Optimizer {
 
   constructor(opts: MomentumOptions, size: number, alloc: StateAlloc) {
     this.learningRate = opts.learningRate;
-    this.momentum = opts.momentum ?? 0.9;
-    this.nesterov = opts.nesterov ?? false;
+    this.momentum = opts.momentum;
+    this.nesterov = opts.nesterov;
     this.state = { momentum_buffer: alloc(size) };
   }
 

@@ -2,16 +2,11 @@
 //   σ² ← α·σ² + (1 − α)·g²          running average of squared gradients
 //   p  ← p − lr·g / (√σ² + ε)
 // Unlike Adagrad, old gradients fade out, so the step size can grow again.
+import type { OptimizerSpec } from '../types.js';
 import type { OptimizerKernels } from '../kernels/types.js';
 import type { Optimizer, StateAlloc } from './types.js';
 
-export interface RMSpropOptions {
-  learningRate: number;
-  /** α, default 0.99 */
-  alpha?: number;
-  /** ε, default 1e-8 */
-  epsilon?: number;
-}
+export type RMSpropOptions = Omit<Extract<OptimizerSpec, { type: 'rmsprop' }>, 'type'>;
 
 export class RMSprop implements Optimizer {
   readonly type = 'rmsprop' as const;
@@ -23,8 +18,8 @@ export class RMSprop implements Optimizer {
 
   constructor(opts: RMSpropOptions, size: number, alloc: StateAlloc) {
     this.learningRate = opts.learningRate;
-    this.alpha = opts.alpha ?? 0.99;
-    this.epsilon = opts.epsilon ?? 1e-8;
+    this.alpha = opts.alpha;
+    this.epsilon = opts.epsilon;
     this.state = { square_avg: alloc(size) };
   }
 

@@ -1,9 +1,10 @@
 // Vanilla gradient descent, torch.optim.SGD(momentum=0, dampening=0):
 //   p ← p − lr·g
+import type { OptimizerSpec } from '../types.js';
 import type { OptimizerKernels } from '../kernels/types.js';
 import type { Optimizer } from './types.js';
 
-export interface SGDOptions { learningRate: number }
+export type SGDOptions = Omit<Extract<OptimizerSpec, { type: 'sgd' }>, 'type'>;
 
 export class SGD implements Optimizer {
   readonly type = 'sgd' as const;

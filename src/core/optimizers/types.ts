@@ -23,7 +23,7 @@ export interface Optimizer {
   /** named state buffers (checkpointed), e.g. { exp_avg, exp_avg_sq } — PyTorch's state names */
   readonly state: Record<string, Float32Array>;
   /**
-   * SIMD sweeps of this rule for the calling thread (set by the engine; each thread has
+   * SIMD update passes of this rule for the calling thread (set by the engine; each thread has
    * its own Optimizer object over the shared state). Null: the JS loop below runs.
    */
   kernels: OptimizerKernels | null;

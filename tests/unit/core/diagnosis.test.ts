@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diagnose, type DiagnosisContext, type EpochRecord } from '../../../src/core/diagnosis.js';
+import { diagnose, type DiagnosisContext, type EpochMetrics } from '../../../src/core/diagnosis.js';
 
 const mnistRelu: DiagnosisContext = { task: 'classification', outputSize: 10, hasDropout: false, activations: ['relu', 'relu', 'softmax'] };
 const mnistSigmoid: DiagnosisContext = {
@@ -8,7 +8,7 @@ const mnistSigmoid: DiagnosisContext = {
   activations: ['sigmoid', 'sigmoid', 'sigmoid', 'sigmoid', 'softmax'],
 };
 
-const records = (rows: Array<Record<string, number>>): EpochRecord[] => rows.map((metrics, i) => ({ epoch: i + 1, metrics }));
+const records = (rows: Array<Record<string, number>>): EpochMetrics[] => rows.map((metrics, i) => ({ epoch: i + 1, metrics }));
 
 // a healthy MNIST-like run: both losses fall, accuracies rise, small gap
 const healthy = records([

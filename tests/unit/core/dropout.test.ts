@@ -6,12 +6,13 @@ import { Heap } from '../../../src/core/memory.js';
 import { Replica, initParams, planParams } from '../../../src/core/model.js';
 import { inferLoaded } from '../../../src/core/evaluate.js';
 import { Stream, normal } from '../../../src/core/rng.js';
-import type { Activation, ModelSpec } from '../../../src/core/types.js';
+import type { Activation } from '../../../src/core/types.js';
+import { modelSpec } from './specs.js';
 
 const IN = 3, M = 4, P = 0.5;
 
 function setup(outAct: Activation) {
-  const model: ModelSpec = { layers: [{ type: 'dense', units: M, activation: 'tanh' }, { type: 'dropout', rate: P }, { type: 'dense', units: 1, activation: outAct }] };
+  const model = modelSpec({ layers: [{ type: 'dense', units: M, activation: 'tanh' }, { type: 'dropout', rate: P }, { type: 'dense', units: 1, activation: outAct }] });
   const plan = planParams(model, IN);
   const heap = new Heap();
   const params = heap.alloc(plan.size), grads = heap.alloc(plan.size);
@@ -68,7 +69,7 @@ test('for a sigmoid output weight scaling is only an approximation; MC dropout e
 });
 
 test('a dropout mask is fresh at every update and identical for the same (seed, step, row)', () => {
-  const model: ModelSpec = { layers: [{ type: 'dropout', rate: 0.5 }, { type: 'dense', units: 2, activation: 'softmax' }] };
+  const model = modelSpec({ layers: [{ type: 'dropout', rate: 0.5 }, { type: 'dense', units: 2, activation: 'softmax' }] });
   const plan = planParams(model, 64);
   const heap = new Heap();
   const params = heap.alloc(plan.size), grads = heap.alloc(plan.size);

@@ -1,20 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EarlyStopping, resolveEarlyStopping } from '../../../src/core/early-stopping.js';
+import { EarlyStopping } from '../../../src/core/early-stopping.js';
+import { earlyStoppingSpec } from './specs.js';
 import type { EarlyStoppingDecision } from '../../../src/core/types.js';
 
-const valLoss = (spec = {}) => new EarlyStopping(resolveEarlyStopping({ monitor: 'val_loss', patience: 3, ...spec }));
+const valLoss = (spec: Parameters<typeof earlyStoppingSpec>[0] = {}) => new EarlyStopping(earlyStoppingSpec({ monitor: 'val_loss', patience: 3, ...spec }));
 
 function feed(es: EarlyStopping, values: number[], firstEpoch = 1, name = 'val_loss'): EarlyStoppingDecision[] {
   return values.map((v, i) => es.update(firstEpoch + i, { train_loss: 0.1, [name]: v }));
 }
-
-test('resolveEarlyStopping fills Keras-like defaults and resolves auto mode', () => {
-  assert.deepEqual(resolveEarlyStopping({}), { monitor: 'val_loss', mode: 'min', patience: 3, minDelta: 0, restoreBest: true });
-  assert.equal(resolveEarlyStopping({ monitor: 'val_accuracy' }).mode, 'max');
-  assert.equal(resolveEarlyStopping({ monitor: 'train_accuracy', mode: 'auto' }).mode, 'max');
-  assert.equal(resolveEarlyStopping({ monitor: 'val_accuracy', mode: 'min' }).mode, 'min');
-});
 
 test('each lower val_loss is an improvement that resets wait', () => {
   const es = valLoss();
@@ -55,7 +49,7 @@ test('an improvement smaller than minDelta does not count', () => {
 });
 
 test('max mode for accuracy: higher is better', () => {
-  const es = new EarlyStopping(resolveEarlyStopping({ monitor: 'val_accuracy', patience: 2 }));
+  const es = new EarlyStopping(earlyStoppingSpec({ monitor: 'val_accuracy', patience: 2 }));
   const d = feed(es, [0.80, 0.85, 0.84, 0.86, 0.86, 0.85], 1, 'val_accuracy');
   assert.deepEqual(d.map((x) => x.decision), ['improved', 'improved', 'continue', 'improved', 'continue', 'stop']);
   assert.equal(es.bestEpoch, 4);
@@ -86,7 +80,7 @@ test('fromJSON(toJSON()) continues identically, also through JSON text', () => {
     const first = valLoss({ minDelta: 0.001 });
     feed(first, values.slice(0, cut));
     const state = JSON.parse(JSON.stringify(first));
-    const resumed = EarlyStopping.fromJSON(resolveEarlyStopping({ monitor: 'val_loss', patience: 3, minDelta: 0.001 }), state);
+    const resumed = EarlyStopping.fromJSON(earlyStoppingSpec({ monitor: 'val_loss', patience: 3, minDelta: 0.001 }), state);
     const rest = feed(resumed, values.slice(cut), cut + 1);
     assert.deepEqual(rest, all.slice(cut), `resumed after epoch ${cut}`);
     assert.deepEqual(resumed.toJSON(), straight.toJSON());
@@ -97,7 +91,7 @@ test('fromJSON(toJSON()) continues identically, also through JSON text', () => {
 test('fromJSON refuses a state recorded for another monitor', () => {
   const es = valLoss();
   feed(es, [0.5]);
-  assert.throws(() => EarlyStopping.fromJSON(resolveEarlyStopping({ monitor: 'val_accuracy' }), es.toJSON()), /recorded for val_loss/);
+  assert.throws(() => EarlyStopping.fromJSON(earlyStoppingSpec({ monitor: 'val_accuracy' }), es.toJSON()), /recorded for val_loss/);
 });
 
 test('before any value the state has no best', () => {

@@ -7,8 +7,11 @@ import type { ForwardContext } from '../../../src/core/layers/layer.js';
 import { Heap } from '../../../src/core/memory.js';
 import { Replica, initParams, planParams } from '../../../src/core/model.js';
 import { Stream, normal, uniform } from '../../../src/core/rng.js';
-import type { Activation, LayerSpec, LossName, ModelSpec } from '../../../src/core/types.js';
-import type { Split } from '../../../src/data/types.js';
+import type { Activation, LossName } from '../../../src/core/types.js';
+import type { JobSpec } from '../../../src/spec/index.js';
+import { modelSpec } from './specs.js';
+import { LOSS_STATS } from '../../../src/core/step-stats.js';
+import type { Split } from '../../../src/core/dataset.js';
 
 const ROWS = 6, IN = 4;
 
@@ -26,8 +29,8 @@ function makeSplit(task: 'classification' | 'regression', outputs: number): Spli
 }
 
 /** Returns the worst |numeric − analytic| / (|numeric| + |analytic| + 1e-3) over all parameters. */
-function check(layers: LayerSpec[], loss: LossName, task: 'classification' | 'regression'): { worst: number; name: string; checked: number } {
-  const model: ModelSpec = { layers };
+function check(layers: JobSpec['model']['layers'], loss: LossName, task: 'classification' | 'regression'): { worst: number; name: string; checked: number } {
+  const model = modelSpec({ layers });
   const plan = planParams(model, IN);
   const heap = new Heap();
   const params = heap.alloc(plan.size), grads = heap.alloc(plan.size);
@@ -40,10 +43,10 @@ function check(layers: LayerSpec[], loss: LossName, task: 'classification' | 're
   // 'train' mode with a fixed key: dropout masks are the same on every forward
   const ctx: ForwardContext = { dropout: 'train', seed: 11, key: 42, rowOffset: 0 };
   const lossAt = (): number => {
-    replica.stats[0] = 0; replica.stats[1] = 0;
+    replica.stats.fill(0);
     replica.forward(ROWS, ctx);
     replica.accumulateLoss(ROWS);
-    return replica.stats[0] / ROWS;
+    return replica.stats[LOSS_STATS.sum] / ROWS;
   };
   lossAt();
   replica.backward(ROWS, ROWS, ctx);

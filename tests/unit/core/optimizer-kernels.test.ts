@@ -1,11 +1,15 @@
-// The WebAssembly SIMD optimizer sweeps against the JS reference optimizers.
+// The WebAssembly SIMD optimizer update passes against the JS reference optimizers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmKernels, wasmKernelsAvailable } from '../../../src/core/kernels/index.js';
 import { Heap } from '../../../src/core/memory.js';
-import { createOptimizer } from '../../../src/core/optimizers/index.js';
+import { createOptimizer as create, type StateAlloc } from '../../../src/core/optimizers/index.js';
 import { Stream, normal } from '../../../src/core/rng.js';
-import type { OptimizerSpec } from '../../../src/core/types.js';
+import { normalizeOptimizer, type JobSpec } from '../../../src/spec/index.js';
+
+/** An optimizer block as a user writes it; createOptimizer gets it with PyTorch's defaults filled in. */
+type OptimizerSpec = JobSpec['optimizer'];
+const createOptimizer = (spec: OptimizerSpec, size: number, alloc?: StateAlloc) => create(normalizeOptimizer(spec), size, alloc);
 
 const N = 1037; // not a multiple of 4: exercises the scalar head and tail
 
@@ -17,7 +21,7 @@ const specs: OptimizerSpec[] = [
 ];
 
 for (const spec of specs) {
-  test(`the SIMD ${spec.type} sweep matches the JS rule over 5 steps on an unaligned range (${JSON.stringify(spec)})`, { skip: !wasmKernelsAvailable() }, () => {
+  test(`the SIMD ${spec.type} update matches the JS rule over 5 steps on an unaligned range (${JSON.stringify(spec)})`, { skip: !wasmKernelsAvailable() }, () => {
     const heap = new Heap();
     const kernels = createWasmKernels(heap);
     const run = (simd: boolean): Float32Array => {

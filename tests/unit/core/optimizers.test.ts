@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOptimizer, type Optimizer } from '../../../src/core/optimizers/index.js';
-import type { OptimizerSpec } from '../../../src/core/types.js';
+import { createOptimizer as create, type Optimizer, type StateAlloc } from '../../../src/core/optimizers/index.js';
+import { normalizeOptimizer, type JobSpec } from '../../../src/spec/index.js';
+
+/** An optimizer block as a user writes it; createOptimizer gets it with PyTorch's defaults filled in. */
+type OptimizerSpec = JobSpec['optimizer'];
+const createOptimizer = (spec: OptimizerSpec, size: number, alloc?: StateAlloc) => create(normalizeOptimizer(spec), size, alloc);
 
 // Three steps over six parameters with a fixed gradient sequence; each reference
 // below is the textbook / PyTorch formula written out in float64.

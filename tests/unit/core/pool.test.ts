@@ -5,6 +5,7 @@ import { ThreadPool, threadEngine } from '../../../src/core/pool.js';
 import { decodeSafetensors } from '../../../src/core/safetensors.js';
 import { loadDataset } from '../../../src/data/load.js';
 import type { TrainSpec } from '../../../src/core/types.js';
+import { trainSpec } from './specs.js';
 
 const pool = new ThreadPool(2);
 after(() => pool.close());
@@ -12,12 +13,12 @@ after(() => pool.close());
 const data = loadDataset({ name: 'synthetic/spirals', n: 500, classes: 3, validationSplit: 0.2, seed: 4 });
 
 function spec(threads: number): TrainSpec {
-  return {
+  return trainSpec({
     model: { layers: [{ type: 'dense', units: 24, activation: 'tanh' }, { type: 'dropout', rate: 0.3 }, { type: 'maxout', units: 8, pieces: 2 }, { type: 'dense', units: 3, activation: 'softmax' }] },
     loss: 'cross-entropy',
     optimizer: { type: 'adam', learningRate: 0.01 },
     training: { epochs: 3, batchSize: 30, seed: 5, threads },
-  };
+  });
 }
 
 function weights(bytes: Uint8Array): Float32Array[] {
@@ -39,12 +40,22 @@ test('2 and 3 threads reach the weights of 1 thread within 1e-5 (dropout keyed b
 
 test('the pool threads are reused by the next run', async () => {
   const a = await train({ spec: spec(2), data, engine: threadEngine(pool) });
+  const started = pool.threadsStarted;
+  assert.ok(started >= 1, 'a 2-thread run starts a pool thread');
   const b = await train({ spec: spec(2), data, engine: threadEngine(pool) });
+  const c = await train({ spec: spec(3), data, engine: threadEngine(pool) });
+  assert.equal(pool.threadsStarted, Math.max(started, 2), 'only a wider run starts another thread');
+  await train({ spec: spec(3), data, engine: threadEngine(pool) });
+  assert.equal(pool.threadsStarted, Math.max(started, 2));
   assert.deepEqual(weights(a.weights), weights(b.weights));
+  assert.ok(c.weights.length > 0);
 });
 
 test('a pool reuses one memory run after run, and a run on reused memory equals one on fresh memory', async () => {
-  const other: TrainSpec = { ...spec(2), model: { layers: [{ type: 'dense', units: 40, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] }, optimizer: { type: 'rmsprop', learningRate: 0.01 } };
+  const other = trainSpec({
+    model: { layers: [{ type: 'dense', units: 40, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] },
+    loss: 'cross-entropy', optimizer: { type: 'rmsprop', learningRate: 0.01 }, training: { epochs: 3, batchSize: 30, seed: 5, threads: 2 },
+  });
   const fresh = new ThreadPool(1);
   try {
     const onFresh = await train({ spec: spec(2), data, engine: threadEngine(fresh) });

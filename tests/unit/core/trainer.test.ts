@@ -5,18 +5,19 @@ import { DivergenceError, IncompatibleWeightsError } from '../../../src/core/err
 import { decodeSafetensors } from '../../../src/core/safetensors.js';
 import { loadDataset } from '../../../src/data/load.js';
 import type { TrainSpec } from '../../../src/core/types.js';
+import { trainSpec, type TrainSpecInput } from './specs.js';
 import type { EpochEnd } from '../../../src/core/train-types.js';
 
 const data = loadDataset({ name: 'synthetic/spirals', n: 600, classes: 3, validationSplit: 0.2, seed: 3 });
 
-function spec(over: Partial<TrainSpec> = {}, training: Partial<TrainSpec['training']> = {}): TrainSpec {
-  return {
+function spec(over: Partial<TrainSpecInput> = {}, training: Partial<TrainSpecInput['training']> = {}): TrainSpec {
+  return trainSpec({
     model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dropout', rate: 0.2 }, { type: 'dense', units: 3, activation: 'softmax' }] },
     loss: 'cross-entropy',
     optimizer: { type: 'adam', learningRate: 0.01 },
     training: { epochs: 4, batchSize: 32, seed: 9, ...training },
     ...over,
-  };
+  });
 }
 
 /** All layer tensors concatenated (metadata holds timings, so bytes differ run to run). */
@@ -40,7 +41,8 @@ test('the same seed gives bit-identical weights and metrics', async () => {
 
 test('training learns spirals: loss falls and accuracy beats chance', async () => {
   const r = await train({ spec: spec({}, { epochs: 15 }), data });
-  assert.equal(r.status, 'completed');
+  assert.equal(r.status, 'succeeded');
+  assert.equal(r.stoppedEarly, false);
   assert.ok(r.finalMetrics.train_accuracy > 0.7, `train_accuracy ${r.finalMetrics.train_accuracy}`);
   assert.ok(r.finalMetrics.val_accuracy > 0.6, `val_accuracy ${r.finalMetrics.val_accuracy}`);
 });
@@ -98,8 +100,8 @@ test('timers and signals get through while training, even when every epoch is sh
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 30);
   const r = await train({
-    spec: { model: { layers: [{ type: 'dense', units: 8, activation: 'tanh' }, { type: 'dense', units: 2, activation: 'softmax' }] },
-      loss: 'cross-entropy', optimizer: { type: 'sgd', learningRate: 0.1 }, training: { epochs: 100000, batchSize: 64, seed: 1 } },
+    spec: trainSpec({ model: { layers: [{ type: 'dense', units: 8, activation: 'tanh' }, { type: 'dense', units: 2, activation: 'softmax' }] },
+      loss: 'cross-entropy', optimizer: { type: 'sgd', learningRate: 0.1 }, training: { epochs: 100000, batchSize: 64, seed: 1 } }),
     data: tiny, signal: ac.signal,
   });
   assert.equal(r.status, 'cancelled');
@@ -113,13 +115,23 @@ test('early stopping stops, says why, and restores the best weights', async () =
     data, hooks: { onEpochEnd: (e) => { ends.push(e); } },
   });
   // minDelta 10 means nothing after epoch 1 counts as an improvement
-  assert.equal(r.status, 'stopped-early');
+  assert.equal(r.status, 'succeeded');
   assert.equal(r.stoppedEarly, true);
   assert.equal(r.epochs, 3);
   assert.equal(r.stopDecision?.decision, 'stop');
   assert.equal(r.best?.epoch, 1);
   assert.deepEqual(ends.map((e) => e.decision?.decision), ['improved', 'continue', 'stop']);
   assert.equal(r.finalMetrics.val_loss, ends[0].metrics.val_loss);
+  // Independent reference: training is deterministic, so a run that simply ends after
+  // the best epoch (1) holds exactly the weights restoreBest must bring back.
+  const untilBest = await train({ spec: spec({}, { epochs: 1 }), data });
+  assert.deepEqual(weightsOf(r.weights), weightsOf(untilBest.weights));
+  // and the check has teeth: the weights training ended with (epoch 3) are different
+  const kept = await train({
+    spec: spec({ earlyStopping: { monitor: 'val_loss', patience: 2, minDelta: 10, restoreBest: false } }, { epochs: 20 }), data,
+  });
+  assert.equal(kept.epochs, 3);
+  assert.notDeepEqual(weightsOf(kept.weights), weightsOf(untilBest.weights));
 });
 
 test('a learning rate far too high fails with a DivergenceError naming epoch and step', async () => {

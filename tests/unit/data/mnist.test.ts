@@ -4,9 +4,7 @@ import { clearDatasetCache, loadDataset } from '../../../src/data/load.js';
 
 // One full parse of the real files (60k + 10k images) serves every test in this file.
 clearDatasetCache();
-const started = performance.now();
 const full = loadDataset({ name: 'mnist' });
-const firstLoadMs = performance.now() - started;
 
 test('mnist has 60000 training and 10000 test images of 784 pixels and 10 classes', () => {
   assert.equal(full.name, 'mnist');
@@ -36,14 +34,17 @@ test('mnist pixels span [0, 1] and the first training image sums to 27525/255', 
   assert.equal(byteSum, 27525);
 });
 
-test('parsing mnist takes well under a second, and later loads reuse the parsed arrays', (t) => {
-  t.diagnostic(`first mnist load (read + parse 70k images): ${firstLoadMs.toFixed(0)} ms`);
-  assert.ok(firstLoadMs < 3000, `first load took ${firstLoadMs.toFixed(0)} ms`); // generous: CI machines are shared
-  const started = performance.now();
+test('later loads reuse the parsed arrays instead of reading the files again', () => {
+  // identity checks through assert.ok: a failing assert.equal would try to print 188 MB
   const again = loadDataset({ name: 'mnist', validationSplit: 0.1 });
-  assert.ok(performance.now() - started < 50);
-  assert.equal(again.train.x.buffer, full.train.x.buffer);
-  assert.equal(again.test!.x.buffer, full.test!.x.buffer);
+  assert.ok(again.train.x.buffer === full.train.x.buffer, 'train images are the cached array');
+  assert.ok(again.train.labels!.buffer === full.train.labels!.buffer, 'train labels are the cached array');
+  assert.ok(again.test!.x.buffer === full.test!.x.buffer, 'test images are the cached array');
+  // after clearing the cache the files are parsed anew: fresh arrays, same contents
+  clearDatasetCache();
+  const reread = loadDataset({ name: 'mnist', limit: 10 });
+  assert.ok(reread.train.x.buffer !== full.train.x.buffer, 'a cleared cache reads the files again');
+  assert.deepEqual([...reread.train.labels!], [...full.train.labels!.subarray(0, 10)]);
 });
 
 test('mnist with validationSplit 0.1 holds out the last 6000 training images and keeps the test split', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DatasetError } from '../../../src/data/errors.js';
 import { applySplits } from '../../../src/data/split.js';
-import type { Dataset } from '../../../src/data/types.js';
+import type { Dataset } from '../../../src/core/dataset.js';
 
 // 10 samples of 2 features where x = [i, -i] and label = i, so every row names itself.
 function numbered(n = 10): Dataset {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeJobSpec, validateJobSpec, type JobSpec } from '../../../src/spec/index.js';
+import { normalizeJobSpec, toTrainSpec, validateJobSpec, type JobSpec } from '../../../src/spec/index.js';
 
 function minimal(overrides: Partial<JobSpec> = {}): JobSpec {
   return {
@@ -55,7 +55,7 @@ test('activation alphas: leaky-relu 0.01, prelu 0.25, elu 1; given values kept; 
       ],
     },
   }));
-  assert.deepEqual(spec.model.layers.map((l) => (l.type === 'dense' ? [l.activation, l.alpha] : [])), [
+  assert.deepEqual(spec.model.layers.map((l) => (l.type === 'dense' ? [l.activation, 'alpha' in l ? l.alpha : undefined] : [])), [
     ['leaky-relu', 0.01], ['prelu', 0.25], ['elu', 1], ['leaky-relu', 0.2], ['linear', undefined], ['softmax', undefined],
   ]);
 });
@@ -65,6 +65,30 @@ test('early stopping, when present, gets its defaults and a resolved mode', () =
   assert.deepEqual(loss.earlyStopping, { monitor: 'val_loss', mode: 'min', patience: 3, minDelta: 0, restoreBest: true });
   const accuracy = normalizeJobSpec(minimal({ earlyStopping: { monitor: 'train_accuracy', patience: 5 } }));
   assert.deepEqual(accuracy.earlyStopping, { monitor: 'train_accuracy', mode: 'max', patience: 5, minDelta: 0, restoreBest: true });
+  assert.equal(normalizeJobSpec(minimal({ earlyStopping: { monitor: 'val_accuracy', mode: 'auto' } })).earlyStopping?.mode, 'max');
+  assert.equal(normalizeJobSpec(minimal({ earlyStopping: { monitor: 'val_accuracy', mode: 'min' } })).earlyStopping?.mode, 'min');
+});
+
+/** Paths of every undefined value (or absent optional key) in a plain JSON-like value. */
+function undefinedPaths(value: unknown, path = ''): string[] {
+  if (value === undefined) return [path];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => undefinedPaths(v, `${path}/${k}`));
+}
+
+test('the core\'s TrainSpec has every field set: earlyStopping null when absent, the normalized block when given', () => {
+  const without = toTrainSpec(normalizeJobSpec(minimal()));
+  assert.equal(without.earlyStopping, null);
+  assert.deepEqual(Object.keys(without).sort(), ['checkpoints', 'earlyStopping', 'loss', 'model', 'optimizer', 'regularization', 'training']);
+  assert.deepEqual(undefinedPaths(without), []);
+  const full = toTrainSpec(normalizeJobSpec(minimal({
+    optimizer: { type: 'adam', learningRate: 0.01 },
+    model: { layers: [{ type: 'dense', units: 4, activation: 'prelu' }, { type: 'dense', units: 10, activation: 'softmax' }] },
+    earlyStopping: { monitor: 'val_accuracy' },
+  })));
+  assert.deepEqual(undefinedPaths(full), []);
+  assert.deepEqual(full.earlyStopping, { monitor: 'val_accuracy', mode: 'max', patience: 3, minDelta: 0, restoreBest: true });
+  assert.deepEqual(full.optimizer, { type: 'adam', learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
 });
 
 test('synthetic data sets get their generator defaults', () => {

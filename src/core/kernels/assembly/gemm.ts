@@ -289,5 +289,5 @@ export function gemmNN(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize,
   gemm(FORM_NN, M, N, K, a, b, c, 0, accumulate, scratch);
 }
 
-// Optimizer sweeps live beside the matrix products so one module serves a thread.
-export { adamSweep, rmspropSweep, adagradSweep, addInto, sumSquares } from './optim';
+// The optimizers' update passes live beside the matrix products so one module serves a thread.
+export { adamUpdate, rmspropUpdate, adagradUpdate, addInto, sumSquares } from './optim';

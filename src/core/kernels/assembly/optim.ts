@@ -1,10 +1,10 @@
-// Optimizer sweeps over [from, to) of the flat parameter buffer, f32x4 at a time, the
+// The optimizers' update passes over [from, to) of the flat parameter buffer, f32x4 at a time, the
 // same update rules as src/core/optimizers/*.ts (which stay the readable reference
 // and the fallback). Pointers are byte offsets of element 0 of each buffer.
 
 // Adam:  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p −= stepSize·m / (√v / √(1−β2^t) + ε)
 //        with stepSize = lr / (1 − β1^t) — PyTorch's arrangement of the bias corrections
-export function adamSweep(p: usize, g: usize, m: usize, v: usize, from: i32, to: i32,
+export function adamUpdate(p: usize, g: usize, m: usize, v: usize, from: i32, to: i32,
   b1: f32, b2: f32, stepSize: f32, invBc2Sqrt: f32, eps: f32): void {
   const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
   const vss = f32x4.splat(stepSize), vbc = f32x4.splat(invBc2Sqrt), veps = f32x4.splat(eps);
@@ -34,7 +34,7 @@ export function adamSweep(p: usize, g: usize, m: usize, v: usize, from: i32, to:
 }
 
 // RMSprop: sq = α·sq + (1−α)·g²;  p −= lr·g / (√sq + ε)
-export function rmspropSweep(p: usize, g: usize, sq: usize, from: i32, to: i32, alpha: f32, lr: f32, eps: f32): void {
+export function rmspropUpdate(p: usize, g: usize, sq: usize, from: i32, to: i32, alpha: f32, lr: f32, eps: f32): void {
   const va = f32x4.splat(alpha), vac = f32x4.splat(1 - alpha), vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
   let i = from;
   for (; i < to && (i & 3) != 0; i++) rmspropOne(p, g, sq, i, alpha, lr, eps);
@@ -57,7 +57,7 @@ export function rmspropSweep(p: usize, g: usize, sq: usize, from: i32, to: i32, 
 }
 
 // Adagrad: sum += g²;  p −= lr·g / (√sum + ε)
-export function adagradSweep(p: usize, g: usize, sum: usize, from: i32, to: i32, lr: f32, eps: f32): void {
+export function adagradUpdate(p: usize, g: usize, sum: usize, from: i32, to: i32, lr: f32, eps: f32): void {
   const vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
   let i = from;
   for (; i < to && (i & 3) != 0; i++) adagradOne(p, g, sum, i, lr, eps);
