@@ -257,7 +257,10 @@ export class TrainingRun {
     // the resume checkpoint holds where training stopped, before restoreBest rewinds the weights
     const ck = checkpoint ?? this.resumeCheckpoint(epochsDone);
     const cancelled = status === 'cancelled';
-    if (this.restoreBest && this.hasBestParams && !cancelled) params.set(this.bestParams.subarray(0, plan.size));
+    // A cancelled run keeps the weights it stopped with (they resume); the metadata and
+    // finalMetrics must then name that epoch, not the best one.
+    const restored = this.restoreBest && this.hasBestParams && !cancelled ? best : null;
+    if (restored) params.set(this.bestParams.subarray(0, plan.size));
     let testMetrics: Metrics | null = null;
     const testPoints: MetricPoint[] = [];
     if (data.test && data.test.n > 0 && !cancelled) {
@@ -266,7 +269,7 @@ export class TrainingRun {
       if (r.accuracy !== null) testMetrics.test_accuracy = r.accuracy;
       for (const [name, value] of Object.entries(testMetrics)) testPoints.push({ name, step: this.step, epoch: epochsDone, value });
     }
-    const finalMetrics = this.restoreBest && best && this.hasBestParams ? best.metrics : this.lastMetrics;
+    const finalMetrics = restored ? restored.metrics : this.lastMetrics;
     return {
       status, epochs: epochsDone, step: this.step,
       stoppedEarly,
@@ -274,7 +277,7 @@ export class TrainingRun {
       finalMetrics, best, testMetrics, testPoints,
       diagnosis: diagnose(this.history, this.diagnosisContext),
       weights: encodeWeights(plan, params, {
-        specHash: this.opts.specHash, epoch: this.restoreBest && best ? best.epoch : epochsDone, step: this.step, metrics: finalMetrics,
+        specHash: this.opts.specHash, epoch: restored ? restored.epoch : epochsDone, step: this.step, metrics: finalMetrics,
       }),
       checkpoint: ck,
     };

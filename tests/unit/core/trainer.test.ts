@@ -168,3 +168,26 @@ test('final weights use the nn.Linear layout [out, in] and dropout stores nothin
   assert.deepEqual(f.tensors.get('layers.2.weight')!.shape, [3, 32]);
   assert.equal(tensor(r.weights, 'layers.2.bias').length, 3);
 });
+
+test('a cancelled run with restoreBest keeps the weights it stopped with, and its metadata names that epoch', async () => {
+  // minDelta 10: epoch 1 stays the best; cancel during epoch 4 (15 steps per epoch), after 3 whole epochs
+  const es = { monitor: 'val_loss', patience: 100, minDelta: 10, restoreBest: true } as const;
+  const cancelAt = (restoreBest: boolean) => {
+    const ac = new AbortController();
+    let batches = 0;
+    return train({
+      spec: spec({ earlyStopping: { ...es, restoreBest } }, { epochs: 20 }), data, signal: ac.signal,
+      hooks: { onProgress: () => { if (++batches === 50) ac.abort(); } },
+    });
+  };
+  const r = await cancelAt(true);
+  assert.equal(r.status, 'cancelled');
+  assert.equal(r.best?.epoch, 1);
+  const f = decodeSafetensors(r.weights);
+  assert.equal(f.metadata.epoch, String(r.epochs), 'the weights are those of where the run stopped, not of the best epoch');
+  assert.notEqual(r.epochs, 1);
+  // independent reference: without restoreBest the same cancel leaves the same weights
+  const plain = await cancelAt(false);
+  assert.deepEqual(weightsOf(r.weights), weightsOf(plain.weights));
+  assert.equal(r.finalMetrics.val_loss, plain.finalMetrics.val_loss, 'finalMetrics describe the weights returned');
+});
