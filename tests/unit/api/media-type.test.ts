@@ -26,6 +26,9 @@ test('the most specific range sets a type\'s quality: text/csv;q=0 beats text/* 
   assert.equal(negotiate('text/*, application/json;q=0.2', BOTH), 'text/csv');
   assert.equal(negotiate('text/*;q=0.3, */*;q=0.1', BOTH), 'text/csv');
   assert.equal(negotiate('application/*;q=0.3, text/csv;q=0.2', BOTH), 'application/json');
+  // whatever the order of the ranges
+  assert.equal(negotiate('text/*;q=0.1, text/csv;q=0.9, */*;q=0.5', BOTH), 'text/csv');
+  assert.equal(negotiate('*/*;q=0.9, application/json;q=0.1', BOTH), 'text/csv');
 });
 
 test('an Accept that refuses every offered type negotiates nothing (a 406)', () => {
