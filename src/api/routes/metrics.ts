@@ -213,7 +213,12 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma'>
       if (q.maxPoints !== undefined) {
         const keys = (await seriesNames(prisma, scope, job.id, names)).map((name) => ({ jobId: job.id, name }));
         const series = await downsampledSeries(prisma, scope, keys, range, q.maxPoints);
-        if (csv) return reply.type('text/csv; charset=utf-8').send(seriesToCsv(series));
+        if (csv) {
+          return reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', `attachment; filename="${job.id}-metrics.csv"`)
+            .send(seriesToCsv(series));
+        }
         return { series: series.map(jsonSeries), nextCursor: null };
       }
 
