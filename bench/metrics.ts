@@ -20,6 +20,7 @@ import { createTestDatabase } from '../tests/helpers/db.js';
 import { insertJob, metricsApp } from '../tests/integration/metrics-helpers.js';
 import type { PrismaClient } from '../src/db/client.js';
 import { downsampledSeries, type DownsampleOptions } from '../src/db/metric-queries.js';
+import { EVERY_TENANT } from '../src/db/scope.js';
 
 const SIZES = [10_000, 100_000, 1_000_000];
 const MAX_POINTS = 1000;
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < RUNS + 2; i++) {
         for (const [m, [, opts]] of modes.entries()) {
           const t = performance.now();
-          const [series] = await downsampledSeries(prisma, keys, {}, MAX_POINTS, opts);
+          const [series] = await downsampledSeries(prisma, EVERY_TENANT, keys, {}, MAX_POINTS, opts);
           if (i >= 2) times[m]!.push(performance.now() - t); // two warm-up rounds
           counts[m] = series!.points.length;
         }

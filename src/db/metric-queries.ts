@@ -30,7 +30,16 @@
 // O(blocks in range + maxPoints), about 1000 rollup rows for a million-step series,
 // instead of O(points in range). Narrower buckets (short series or step ranges,
 // where there are fewer than 1024 * B steps in range) use the point-level M4 below.
+//
+// Scope: every exported read takes a required Scope and applies it itself (visibleJobs
+// below, through jobScopeWhere, the one tenant filter): a job outside the scope reads
+// as a job without points. Routes still answer 404 through requireJob
+// (src/api/scope.ts), the one existence check; the reads never decide a 404, but no
+// future route can read another tenant's points by forgetting it.
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import type { NameStepPosition } from './cursor.js';
+import { isUuid } from './repositories/prisma-errors.js';
+import { jobScopeWhere, type Scope } from './scope.js';
 
 /** A stored metric value, as the API returns it. */
 export interface MetricPointRow {
@@ -57,12 +66,6 @@ export interface StepRange {
   to?: number;
 }
 
-/** Position after the last point of a page: keyset on (name, step). */
-export interface MetricCursor {
-  name: string;
-  step: number;
-}
-
 export interface MetricNameSummary {
   name: string;
   count: number;
@@ -80,17 +83,16 @@ function bounds(range: StepRange): { from: number; to: number } {
   return { from: range.from ?? INT_MIN, to: range.to ?? INT_MAX };
 }
 
-export async function jobExists(prisma: PrismaClient, jobId: string): Promise<boolean> {
-  const rows = await prisma.$queryRaw<{ one: number }[]>`SELECT 1 AS one FROM jobs WHERE id = ${jobId}::uuid`;
-  return rows.length > 0;
+/** The given job ids that name a job visible in the scope. */
+async function visibleJobs(prisma: PrismaClient, scope: Scope, jobIds: readonly string[]): Promise<Set<string>> {
+  const ids = [...new Set(jobIds.filter(isUuid).map((id) => id.toLowerCase()))];
+  if (ids.length === 0) return new Set();
+  const rows = await prisma.job.findMany({ where: { id: { in: ids }, ...jobScopeWhere(scope) }, select: { id: true } });
+  return new Set(rows.map((r) => r.id));
 }
 
-/** Ids of the given jobs that do not exist. */
-export async function missingJobs(prisma: PrismaClient, jobIds: string[]): Promise<string[]> {
-  const rows = await prisma.$queryRaw<{ id: string }[]>`
-    SELECT k.id::text AS id FROM unnest(${jobIds}::uuid[]) AS k(id)
-    WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = k.id)`;
-  return rows.map((r) => r.id);
+async function isVisible(prisma: PrismaClient, scope: Scope, jobId: string): Promise<boolean> {
+  return (await visibleJobs(prisma, scope, [jobId])).has(jobId.toLowerCase());
 }
 
 /**
@@ -98,18 +100,15 @@ export async function missingJobs(prisma: PrismaClient, jobIds: string[]): Promi
  * job's rollup rows (one per 1024 steps of each series) rather than counted point
  * by point.
  */
-export async function listMetricNames(prisma: PrismaClient, jobId: string): Promise<MetricNameSummary[]> {
+export async function listMetricNames(prisma: PrismaClient, scope: Scope, jobId: string): Promise<MetricNameSummary[]> {
+  if (!(await isVisible(prisma, scope, jobId))) return [];
   return prisma.$queryRaw<MetricNameSummary[]>`
     SELECT name, sum(count)::int AS count, min(first_step) AS "minStep", max(last_step) AS "maxStep"
     FROM metric_rollups WHERE job_id = ${jobId}::uuid
     GROUP BY name ORDER BY name`;
 }
 
-/**
- * Names a job has points for, read as a loose index scan: one index probe per
- * distinct name instead of a pass over every point.
- */
-export async function metricNames(prisma: PrismaClient, jobId: string): Promise<string[]> {
+async function recordedNames(prisma: PrismaClient, jobId: string): Promise<string[]> {
   const rows = await prisma.$queryRaw<{ name: string }[]>`
     WITH RECURSIVE names(name) AS (
       (SELECT name FROM metric_points WHERE job_id = ${jobId}::uuid ORDER BY name LIMIT 1)
@@ -121,19 +120,41 @@ export async function metricNames(prisma: PrismaClient, jobId: string): Promise<
   return rows.map((r) => r.name);
 }
 
+/**
+ * Names a job has points for, in name order, read as a loose index scan: one index
+ * probe per distinct name instead of a pass over every point.
+ */
+export async function metricNames(prisma: PrismaClient, scope: Scope, jobId: string): Promise<string[]> {
+  if (!(await isVisible(prisma, scope, jobId))) return [];
+  return recordedNames(prisma, jobId);
+}
+
 export interface PageQuery {
   jobId: string;
   /** empty: every name */
   names: string[];
   range: StepRange;
-  after?: MetricCursor;
+  after?: NameStepPosition;
   limit: number;
 }
 
+export type NamedPoint = MetricPointRow & { name: string };
+
+export interface PageSeries {
+  name: string;
+  points: MetricPointRow[];
+}
+
 export interface MetricPage {
-  rows: (MetricPointRow & { name: string })[];
+  /** in name order; a name without points in range is an empty series, on the page its name falls on */
+  series: PageSeries[];
   /** null when this page reached the end */
-  next: MetricCursor | null;
+  next: NameStepPosition | null;
+}
+
+interface RowPage {
+  rows: NamedPoint[];
+  next: NameStepPosition | null;
 }
 
 function pageWhere(q: Omit<PageQuery, 'limit'>): Prisma.Sql {
@@ -147,13 +168,8 @@ function pageWhere(q: Omit<PageQuery, 'limit'>): Prisma.Sql {
   return Prisma.sql`job_id = ${q.jobId}::uuid ${names} AND step BETWEEN ${from}::int AND ${to}::int ${after}`;
 }
 
-/**
- * One page of points ordered by (name, step). Points appended while a client pages
- * through land after its cursor (steps only grow), so no point is seen twice or
- * skipped, which OFFSET could not promise.
- */
-export async function readPage(prisma: PrismaClient, q: PageQuery): Promise<MetricPage> {
-  const rows = await prisma.$queryRaw<(MetricPointRow & { name: string })[]>`
+async function pageRows(prisma: PrismaClient, q: PageQuery): Promise<RowPage> {
+  const rows = await prisma.$queryRaw<NamedPoint[]>`
     SELECT name, step, epoch, value, time FROM metric_points
     WHERE ${pageWhere(q)}
     ORDER BY job_id, name, step LIMIT ${q.limit + 1}::int`;
@@ -163,42 +179,76 @@ export async function readPage(prisma: PrismaClient, q: PageQuery): Promise<Metr
   return { rows, next: { name: last.name, step: last.step } };
 }
 
-/** CSV field: quoted only when it must be (RFC 4180). */
-const CSV_NAME = Prisma.sql`CASE WHEN name ~ '[",\r\n]' THEN '"' || replace(name, '"', '""') || '"' ELSE name END`;
-// float8 text output is the shortest exact form (extra_float_digits 1), NaN and
-// ±Infinity spelled out; time as ISO 8601 UTC with milliseconds, like JSON's.
-const CSV_LINE = Prisma.sql`${CSV_NAME} || ',' || step || ',' || epoch || ',' || value::text || ',' ||
-  to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/**
+ * One page of points ordered by (name, step). Points appended while a client pages
+ * through land after its cursor (steps only grow), so no point is seen twice or
+ * skipped, which OFFSET could not promise. A series may continue on the next page.
+ * The names asked for (none: every name the job has recorded) that have no point in
+ * range come as empty series, each on the one page whose name span holds it (after
+ * the cursor's name, before the name the next page starts with), so a walk over all
+ * pages sees every name once, in name order.
+ */
+export async function readPage(prisma: PrismaClient, scope: Scope, q: PageQuery): Promise<MetricPage> {
+  if (!(await isVisible(prisma, scope, q.jobId))) return { series: [], next: null };
+  const page = await pageRows(prisma, q);
+  const series: PageSeries[] = [];
+  for (const { name, ...point } of page.rows) {
+    let last = series[series.length - 1];
+    if (last === undefined || last.name !== name) series.push((last = { name, points: [] }));
+    last.points.push(point);
+  }
+  const wanted = q.names.length > 0 ? q.names : await recordedNames(prisma, q.jobId);
+  const onPage = new Set(series.map((s) => s.name));
+  if (wanted.every((n) => onPage.has(n))) return { series, next: page.next };
 
-export const CSV_HEADER = 'name,step,epoch,value,time\n';
+  // Names order by the database's collation (the primary key's order), so the empty
+  // series are placed by Postgres, not by a JS comparison that could disagree.
+  const { from, to } = bounds(q.range);
+  const afterName = q.after?.name ?? null;
+  const nextName = page.next?.name ?? null;
+  const layout = await prisma.$queryRaw<{ name: string }[]>`
+    SELECT n.name FROM unnest(${[...new Set([...onPage, ...wanted])]}::text[]) AS n(name)
+    WHERE n.name = ANY(${[...onPage]}::text[])
+       OR (NOT EXISTS (SELECT 1 FROM metric_points p WHERE p.job_id = ${q.jobId}::uuid AND p.name = n.name
+                         AND p.step BETWEEN ${from}::int AND ${to}::int)
+           AND (${afterName}::text IS NULL OR n.name > ${afterName}::text)
+           AND (${nextName}::text IS NULL OR n.name < ${nextName}::text))
+    ORDER BY n.name`;
+  const byName = new Map(series.map((s) => [s.name, s]));
+  return { series: layout.map(({ name }) => byName.get(name) ?? { name, points: [] }), next: page.next };
+}
 
 /**
- * A full export as CSV text, one chunk per batch of `batchSize` points read by
- * keyset on (name, step). Postgres formats the lines, so each batch is one string
- * and the process holds one batch at a time, whatever the series length.
+ * The series a reduced answer holds for a job, in name order: the names asked for,
+ * or every name the job has recorded when none is.
  */
-export async function* csvChunks(
+export async function seriesNames(prisma: PrismaClient, scope: Scope, jobId: string, names: string[]): Promise<string[]> {
+  if (names.length === 0) return metricNames(prisma, scope, jobId);
+  const rows = await prisma.$queryRaw<{ name: string }[]>`SELECT DISTINCT name FROM unnest(${names}::text[]) AS n(name) ORDER BY name`;
+  return rows.map((r) => r.name);
+}
+
+/**
+ * A full export in batches of `batchSize` points, read by keyset on (name, step), so
+ * the process holds one batch at a time whatever the series length. The first batch
+ * is read before this resolves: a failing query is then still an ordinary error
+ * answer, not a broken stream after a 200.
+ */
+export async function exportBatches(
   prisma: PrismaClient,
+  scope: Scope,
   q: Omit<PageQuery, 'limit' | 'after'>,
   batchSize = 10_000,
-): AsyncGenerator<string> {
-  yield CSV_HEADER;
-  let after: MetricCursor | undefined;
-  for (;;) {
-    const [batch] = await prisma.$queryRaw<{ lines: string | null; n: number; last_name: string | null; last_step: number | null }[]>`
-      WITH page AS (
-        SELECT name, step, ${CSV_LINE} AS line FROM metric_points
-        WHERE ${pageWhere({ ...q, after })}
-        ORDER BY job_id, name, step LIMIT ${batchSize}::int
-      ), tail AS (SELECT name, step FROM page ORDER BY name DESC, step DESC LIMIT 1)
-      SELECT string_agg(line, E'\n' ORDER BY name, step) AS lines, count(*)::int AS n,
-             (SELECT name FROM tail) AS last_name, (SELECT step FROM tail) AS last_step
-      FROM page`;
-    if (!batch || batch.n === 0 || batch.lines === null) return;
-    yield batch.lines + '\n';
-    if (batch.n < batchSize) return;
-    after = { name: batch.last_name!, step: batch.last_step! };
-  }
+): Promise<AsyncGenerator<NamedPoint[]>> {
+  const visible = await isVisible(prisma, scope, q.jobId);
+  let page: RowPage = visible ? await pageRows(prisma, { ...q, limit: batchSize }) : { rows: [], next: null };
+  return (async function* () {
+    for (;;) {
+      if (page.rows.length > 0) yield page.rows;
+      if (page.next === null) return;
+      page = await pageRows(prisma, { ...q, after: page.next, limit: batchSize });
+    }
+  })();
 }
 
 interface PointRow extends MetricPointRow {
@@ -464,12 +514,28 @@ function group(rows: PointRow[], count: number): MetricPointRow[][] {
  */
 export async function downsampledSeries(
   prisma: PrismaClient,
+  scope: Scope,
   keys: SeriesKey[],
   range: StepRange,
   maxPoints: number,
   options: DownsampleOptions = {},
 ): Promise<MetricSeries[]> {
-  if (!Number.isInteger(maxPoints) || maxPoints < MIN_MAX_POINTS) throw new RangeError(`maxPoints must be an integer >= ${MIN_MAX_POINTS}`);
+  if (!Number.isInteger(maxPoints) || maxPoints < MIN_MAX_POINTS) throw new RangeError(`maxPoints must be an integer (>= ${MIN_MAX_POINTS})`);
+  const visible = await visibleJobs(prisma, scope, keys.map((k) => k.jobId));
+  const readable = keys.filter((k) => visible.has(k.jobId.toLowerCase()));
+  const series = await reduceSeries(prisma, readable, range, maxPoints, options);
+  // a job outside the scope reads as one without points
+  let i = 0;
+  return keys.map((k) => (visible.has(k.jobId.toLowerCase()) ? series[i++]! : { ...k, points: [], downsampled: false }));
+}
+
+async function reduceSeries(
+  prisma: PrismaClient,
+  keys: SeriesKey[],
+  range: StepRange,
+  maxPoints: number,
+  options: DownsampleOptions,
+): Promise<MetricSeries[]> {
   if (keys.length === 0) return [];
   const counts = await cappedCounts(prisma, keys, range, maxPoints);
   const span = new Map(counts.map((c) => [c.ord, c]));

@@ -1,10 +1,10 @@
 // GET /v1/jobs/:id/early-stopping: every early-stopping decision of a job, with its reason.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { earlyStoppingDecisions, jobHeadline } from '../../db/repositories/event-reads.js';
-import { ApiError } from '../errors.js';
+import { earlyStoppingDecisions } from '../../db/repositories/event-reads.js';
 import { EarlyStoppingListSchema, ErrorSchema, jsonNumber } from '../schemas.js';
 import type { AppOptions } from '../app-context.js';
+import { requestScope, requireJob } from '../scope.js';
 
 const JobParams = Type.Object({ id: Type.String({ description: 'job id (uuid)' }) });
 
@@ -23,9 +23,8 @@ export const earlyStoppingRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'pr
       },
     },
     async (request) => {
-      const { id } = request.params;
-      if (!(await jobHeadline(prisma, id))) throw new ApiError(404, 'NOT_FOUND', `no job with id ${id}`);
-      const rows = await earlyStoppingDecisions(prisma, id);
+      const job = await requireJob(prisma, request, request.params.id);
+      const rows = await earlyStoppingDecisions(prisma, requestScope(request), job.id);
       return {
         items: rows.map((d) => ({
           epoch: d.epoch,

@@ -1,15 +1,28 @@
 // GET /v1/jobs/:id/metrics, GET /v1/jobs/:id/metrics/names, GET /v1/metrics.
 // Register with the /v1 prefix (GET /metrics without it is Prometheus's).
+//
+// Everything a request can get wrong is checked before the first byte of an answer
+// (a CSV export included): the Accept header, the query (schema, integer spelling,
+// metric names Postgres cannot hold, the cursor), then the job. Only a database
+// failure in the middle of a streamed export can still break an answer, and that
+// one breaks the transfer (see csvStream), it does not end it cleanly.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import {
-  csvChunks, downsampledSeries, jobExists, listMetricNames, metricNames, MIN_MAX_POINTS, missingJobs, readPage,
-  type MetricCursor, type MetricPointRow, type MetricSeries, type StepRange,
+  downsampledSeries, exportBatches, listMetricNames, MIN_MAX_POINTS, readPage, seriesNames,
+  type MetricPointRow, type MetricSeries, type SeriesKey, type StepRange,
 } from '../../db/metric-queries.js';
+import { decodeNameStepCursor, encodeNameStepCursor, InvalidCursorError, type NameStepPosition } from '../../db/cursor.js';
+import { findJobHeadline } from '../../db/repositories/job-access.js';
+import { textProblem } from '../../spec/text.js';
 import { ApiError, type ErrorDetail } from '../errors.js';
 import { ErrorSchema, JsonNumberSchema, jsonNumber } from '../schemas.js';
 import type { AppOptions } from '../app-context.js';
-import { csvStream, seriesToCsv } from '../csv.js';
+import { csvChunks, csvStream, seriesToCsv } from '../csv.js';
+import { negotiate } from '../media-type.js';
+import { checkQueryIntegers } from '../query-integers.js';
+import { requestScope, requireJob } from '../scope.js';
 
 const INT32 = { minimum: -2147483648, maximum: 2147483647 } as const;
 const MAX_POINTS_LIMIT = 100_000;
@@ -17,9 +30,20 @@ const PAGE_LIMIT_DEFAULT = 1000;
 const PAGE_LIMIT_MAX = 10_000;
 const MULTI_JOB_MAX = 50;
 const MULTI_JOB_MAX_POINTS_DEFAULT = 1000;
+/** as long as a cursor may carry (src/db/cursor.ts) */
+const NAME_MAX_LENGTH = 256;
 
-const NameParam = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { maxItems: 200 })], {
-  description: 'metric name, e.g. val_loss or grad_norm/0; repeat for several; none: every name',
+const JSON_TYPE = 'application/json';
+const CSV_TYPE = 'text/csv';
+
+const UNKNOWN_NAMES =
+  'A name the job has not recorded (yet), or one without points in the step range, is answered like any other: ' +
+  'an empty series in JSON (points: []), no lines in CSV; never an error, so a dashboard may ask for a metric ' +
+  'before its first point is written.';
+
+const NameParam = Type.Array(Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH }), {
+  maxItems: 200,
+  description: 'metric name, e.g. val_loss or grad_norm/0; repeat for several; none: every name the job has recorded',
 });
 const From = Type.Integer({ ...INT32, description: 'first step (inclusive)' });
 const To = Type.Integer({ ...INT32, description: 'last step (inclusive)' });
@@ -67,19 +91,48 @@ const MetricNamesSchema = Type.Object(
 
 const JobParams = Type.Object({ id: Type.String({ description: 'job id (uuid)' }) });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HistoryQuery = Type.Object({
+  name: Type.Optional(NameParam),
+  from: Type.Optional(From),
+  to: Type.Optional(To),
+  maxPoints: Type.Optional(MaxPoints),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE_LIMIT_MAX, description: `points per page (default ${PAGE_LIMIT_DEFAULT})` })),
+  cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
+  format: Type.Optional(Type.Enum(['json', 'csv'], { description: 'json or csv; overrides Accept. Without it: as Accept prefers (q-values honoured), JSON when both are equally welcome' })),
+});
 
-function notFound(id: string): ApiError {
-  return new ApiError(404, 'NOT_FOUND', `no job with id ${id}`);
-}
+const MultiJobQuery = Type.Object({
+  job: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: MULTI_JOB_MAX, description: `job id; repeat for several (up to ${MULTI_JOB_MAX})` }),
+  name: Type.Optional(NameParam),
+  from: Type.Optional(From),
+  to: Type.Optional(To),
+  maxPoints: Type.Optional(MaxPoints),
+});
 
 function badRequest(details: ErrorDetail[]): ApiError {
   return new ApiError(400, 'VALIDATION_FAILED', 'the querystring is invalid', details);
 }
 
-function list(name: string | string[] | undefined): string[] {
-  if (name === undefined) return [];
-  return [...new Set(Array.isArray(name) ? name : [name])];
+/** The answer's media type, or a 406 naming what the route can answer in. */
+function mediaType(request: FastifyRequest, offered: readonly [string, ...string[]]): string {
+  const chosen = negotiate(request.headers.accept, offered);
+  if (chosen === null) {
+    throw new ApiError(406, 'NOT_ACCEPTABLE', `this answer comes as ${offered.join(' or ')}, which Accept (${request.headers.accept}) refuses`, [
+      { pointer: '', message: `send Accept: ${offered.join(', ')} (or */*)` },
+    ]);
+  }
+  return chosen;
+}
+
+/** The distinct metric names asked for, in the order given; a name Postgres cannot hold is a 400 at its index. */
+function metricNameList(names: string[] | undefined): string[] {
+  const given = names ?? [];
+  const problems = given.flatMap((n, i) => {
+    const problem = textProblem(n);
+    return problem === null ? [] : [{ pointer: `/name/${i}`, message: problem }];
+  });
+  if (problems.length > 0) throw badRequest(problems);
+  return [...new Set(given)];
 }
 
 function stepRange(q: { from?: number; to?: number }): StepRange {
@@ -89,22 +142,14 @@ function stepRange(q: { from?: number; to?: number }): StepRange {
   return { from: q.from, to: q.to };
 }
 
-function encodeCursor(c: MetricCursor): string {
-  return Buffer.from(JSON.stringify([c.name, c.step])).toString('base64url');
-}
-
-function decodeCursor(text: string): MetricCursor {
+function pageCursor(text: string): NameStepPosition {
   try {
-    const v: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && Number.isInteger(v[1])) {
-      return { name: v[0], step: v[1] as number };
-    }
-  } catch {
-    // reported below
+    return decodeNameStepCursor('metrics', text);
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw badRequest([{ pointer: '/cursor', message: err.message }]);
+    throw err;
   }
-  throw badRequest([{ pointer: '/cursor', message: 'is not a cursor this API returned; pass nextCursor from the previous page' }]);
 }
-
 
 function jsonPoint(p: MetricPointRow) {
   return { step: p.step, epoch: p.epoch, value: jsonNumber(p.value), time: p.time.toISOString() };
@@ -114,38 +159,25 @@ function jsonSeries(s: MetricSeries) {
   return { name: s.name, points: s.points.map(jsonPoint), downsampled: s.downsampled };
 }
 
-function wantsCsv(format: string | undefined, accept: string | undefined): boolean {
-  if (format !== undefined) return format === 'csv';
-  return accept !== undefined && /(^|,)\s*text\/csv\b/i.test(accept);
-}
-
 export const metricsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma'>> = async (app, { prisma }) => {
-  async function requireJob(id: string): Promise<void> {
-    if (!UUID.test(id) || !(await jobExists(prisma, id))) throw notFound(id);
-  }
-
   app.get(
     '/jobs/:id/metrics',
     {
+      preValidation: checkQueryIntegers(HistoryQuery),
       schema: {
         summary: 'Metric history of a job',
         description:
           'Without maxPoints: every point in range, ordered by (name, step), in pages of `limit` (keyset cursor: ' +
           'points appended while paging are neither lost nor repeated); a series may continue on the next page. ' +
-          'With maxPoints: each series whole or reduced to at most maxPoints points, no paging. ' +
-          'CSV (format=csv or Accept: text/csv; columns name,step,epoch,value,time) streams the full export in ' +
-          'constant memory, or the reduced series with maxPoints; cursor and limit do not apply to CSV.',
+          'With maxPoints: each series whole or reduced to at most maxPoints points, no paging. Series are in name order. ' +
+          `${UNKNOWN_NAMES} ` +
+          'CSV (format=csv, or Accept preferring text/csv; columns name,step,epoch,value,time; numbers spelled as in JSON) ' +
+          'streams the full export in constant memory, or the reduced series with maxPoints; cursor and limit do not apply ' +
+          'to CSV. Every parameter is checked before the first byte; a database failure during a streamed export breaks ' +
+          'the transfer rather than ending it early. An Accept header refusing both JSON and CSV is a 406.',
         tags: ['metrics'],
         params: JobParams,
-        querystring: Type.Object({
-          name: Type.Optional(NameParam),
-          from: Type.Optional(From),
-          to: Type.Optional(To),
-          maxPoints: Type.Optional(MaxPoints),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE_LIMIT_MAX, description: `points per page (default ${PAGE_LIMIT_DEFAULT})` })),
-          cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
-          format: Type.Optional(Type.Enum(['json', 'csv'], { description: 'default json, or csv when Accept asks for text/csv' })),
-        }),
+        querystring: HistoryQuery,
         response: {
           200: {
             description: 'JSON history, or CSV (text/csv)',
@@ -156,14 +188,17 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma'>
           },
           400: ErrorSchema,
           404: ErrorSchema,
+          406: ErrorSchema,
         },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
+      const csv = q.format !== undefined ? q.format === 'csv' : mediaType(request, [JSON_TYPE, CSV_TYPE]) === CSV_TYPE;
+      reply.header('vary', 'Accept');
+      const names = metricNameList(q.name);
       const range = stepRange(q);
-      const csv = wantsCsv(q.format, request.headers.accept);
       if (q.maxPoints !== undefined && q.cursor !== undefined) {
         throw badRequest([{ pointer: '/cursor', message: 'does not go with maxPoints: a reduced history comes in one answer' }]);
       }
@@ -171,36 +206,37 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma'>
         const pointer = q.cursor !== undefined ? '/cursor' : '/limit';
         throw badRequest([{ pointer, message: 'does not apply to CSV, which is always the full export' }]);
       }
-      const after = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
-      await requireJob(id);
-      const names = list(q.name);
+      const after = q.cursor !== undefined ? pageCursor(q.cursor) : undefined;
+      const job = await requireJob(prisma, request, id);
+      const scope = requestScope(request);
 
       if (q.maxPoints !== undefined) {
-        const keys = (names.length > 0 ? names : await metricNames(prisma, id)).map((name) => ({ jobId: id, name }));
-        const series = await downsampledSeries(prisma, keys, range, q.maxPoints);
-        if (csv) return reply.type('text/csv; charset=utf-8').send(seriesToCsv(series));
+        const keys = (await seriesNames(prisma, scope, job.id, names)).map((name) => ({ jobId: job.id, name }));
+        const series = await downsampledSeries(prisma, scope, keys, range, q.maxPoints);
+        if (csv) {
+          return reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', `attachment; filename="${job.id}-metrics.csv"`)
+            .send(seriesToCsv(series));
+        }
         return { series: series.map(jsonSeries), nextCursor: null };
       }
 
       if (csv) {
+        // the first batch is read here, before anything is sent
+        const batches = await exportBatches(prisma, scope, { jobId: job.id, names, range });
         return reply
           .type('text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="${id}-metrics.csv"`)
+          .header('content-disposition', `attachment; filename="${job.id}-metrics.csv"`)
           // A stream bypasses serialization; the schema's types only know strings.
-          .send(csvStream(csvChunks(prisma, { jobId: id, names, range })) as unknown as string);
+          .send(csvStream(csvChunks(batches)) as unknown as string);
       }
 
-      const page = await readPage(prisma, { jobId: id, names, range, after, limit: q.limit ?? PAGE_LIMIT_DEFAULT });
-      const series: ReturnType<typeof jsonSeries>[] = [];
-      for (const row of page.rows) {
-        let last = series[series.length - 1];
-        if (last === undefined || last.name !== row.name) {
-          last = { name: row.name, points: [], downsampled: false };
-          series.push(last);
-        }
-        last.points.push(jsonPoint(row));
-      }
-      return { series, nextCursor: page.next ? encodeCursor(page.next) : null };
+      const page = await readPage(prisma, scope, { jobId: job.id, names, range, after, limit: q.limit ?? PAGE_LIMIT_DEFAULT });
+      return {
+        series: page.series.map((s) => ({ name: s.name, points: s.points.map(jsonPoint), downsampled: false })),
+        nextCursor: page.next ? encodeNameStepCursor('metrics', page.next) : null,
+      };
     },
   );
 
@@ -212,56 +248,49 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma'>
         description: 'Each name with its number of points and its first and last step.',
         tags: ['metrics'],
         params: JobParams,
-        response: { 200: MetricNamesSchema, 404: ErrorSchema },
+        response: { 200: MetricNamesSchema, 404: ErrorSchema, 406: ErrorSchema },
       },
     },
     async (request) => {
-      await requireJob(request.params.id);
-      return { items: await listMetricNames(prisma, request.params.id) };
+      mediaType(request, [JSON_TYPE]);
+      const job = await requireJob(prisma, request, request.params.id);
+      return { items: await listMetricNames(prisma, requestScope(request), job.id) };
     },
   );
 
   app.get(
     '/metrics',
     {
+      preValidation: checkQueryIntegers(MultiJobQuery),
       schema: {
         summary: 'Metric histories of several jobs, for comparison',
         description:
           `Every (job, name) pair as one series carrying its jobId, reduced to at most maxPoints points (default ${MULTI_JOB_MAX_POINTS_DEFAULT}) ` +
-          'as in GET /v1/jobs/{id}/metrics. Without name: every name of each job. Full histories: GET /v1/jobs/{id}/metrics.',
+          'as in GET /v1/jobs/{id}/metrics; jobs in the order given, each one\'s series in name order. Without name: every ' +
+          `name each job has recorded. ${UNKNOWN_NAMES} An unknown job is a 404 naming each one. ` +
+          'Full histories: GET /v1/jobs/{id}/metrics.',
         tags: ['metrics'],
-        querystring: Type.Object({
-          job: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1, maxItems: MULTI_JOB_MAX })], {
-            description: `job id; repeat for several (up to ${MULTI_JOB_MAX})`,
-          }),
-          name: Type.Optional(NameParam),
-          from: Type.Optional(From),
-          to: Type.Optional(To),
-          maxPoints: Type.Optional(MaxPoints),
-        }),
-        response: { 200: MultiJobHistorySchema, 400: ErrorSchema, 404: ErrorSchema },
+        querystring: MultiJobQuery,
+        response: { 200: MultiJobHistorySchema, 400: ErrorSchema, 404: ErrorSchema, 406: ErrorSchema },
       },
     },
     async (request) => {
+      mediaType(request, [JSON_TYPE]);
       const q = request.query;
+      const names = metricNameList(q.name);
       const range = stepRange(q);
-      const jobs = list(q.job);
-      const unknown = new Set([...jobs.filter((j) => !UUID.test(j)), ...(await missingJobs(prisma, jobs.filter((j) => UUID.test(j))))]);
-      if (unknown.size > 0) {
-        const raw = Array.isArray(q.job) ? q.job : [q.job];
-        throw new ApiError(
-          404,
-          'NOT_FOUND',
-          `no job with id ${[...unknown].join(', ')}`,
-          raw.flatMap((j, i) => (unknown.has(j.toLowerCase()) || unknown.has(j) ? [{ pointer: Array.isArray(q.job) ? `/job/${i}` : '/job', message: `no job with id ${j}` }] : [])),
-        );
+      const scope = requestScope(request);
+      const found = await Promise.all(q.job.map((id) => findJobHeadline(prisma, scope, id)));
+      const missing = q.job.flatMap((id, i) => (found[i] === null ? [{ pointer: `/job/${i}`, message: `no job with id ${id}` }] : []));
+      if (missing.length > 0) {
+        throw new ApiError(404, 'NOT_FOUND', `no job with id ${q.job.filter((_, i) => found[i] === null).join(', ')}`, missing);
       }
-      const names = list(q.name);
-      const keys = [];
+      const jobs = [...new Set(found.map((j) => j!.id))];
+      const keys: SeriesKey[] = [];
       for (const jobId of jobs) {
-        for (const name of names.length > 0 ? names : await metricNames(prisma, jobId)) keys.push({ jobId, name });
+        for (const name of await seriesNames(prisma, scope, jobId, names)) keys.push({ jobId, name });
       }
-      const series = await downsampledSeries(prisma, keys, range, q.maxPoints ?? MULTI_JOB_MAX_POINTS_DEFAULT);
+      const series = await downsampledSeries(prisma, scope, keys, range, q.maxPoints ?? MULTI_JOB_MAX_POINTS_DEFAULT);
       return { series: series.map((s) => ({ jobId: s.jobId, ...jsonSeries(s) })) };
     },
   );

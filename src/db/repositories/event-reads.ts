@@ -2,6 +2,7 @@
 // early-stopping decisions. The worker writes both (training-records.ts).
 import type { PrismaClient } from '../client.js';
 import { isUuid } from './prisma-errors.js';
+import { jobScopeWhere, type Scope } from '../scope.js';
 
 /** Event types after which nothing more happens to a job. */
 export const TERMINAL_EVENT_TYPES = ['succeeded', 'failed', 'cancelled'] as const;
@@ -57,9 +58,10 @@ export interface DecisionRow {
   createdAt: Date;
 }
 
-export async function earlyStoppingDecisions(prisma: PrismaClient, jobId: string): Promise<DecisionRow[]> {
+/** A job's decisions by epoch; a job outside the scope has none. */
+export async function earlyStoppingDecisions(prisma: PrismaClient, scope: Scope, jobId: string): Promise<DecisionRow[]> {
   return prisma.earlyStoppingDecision.findMany({
-    where: { jobId },
+    where: { jobId, job: jobScopeWhere(scope) },
     orderBy: { epoch: 'asc' },
     select: {
       epoch: true, monitor: true, value: true, best: true, bestEpoch: true, wait: true, decision: true, reason: true, createdAt: true,
