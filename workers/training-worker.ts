@@ -32,11 +32,12 @@ import {
 } from '../src/db/repositories/training-records.js';
 import { jobLogger, type Logger } from '../src/logger.js';
 import { subscribeCancels } from '../src/queue/cancel-channel.js';
+import { publishJobEvents } from '../src/queue/job-events-channel.js';
 import { createRedis } from '../src/queue/connection.js';
 import { TRAIN_QUEUE, type TrainJobPayload } from '../src/queue/train-queue.js';
 import { trainWorkerSettings, type TrainWorkerSettings } from '../src/queue/worker-settings.js';
-import { validateJobSpec, formatProblems } from '../src/spec/index.js';
-import { describeFailure, isPermanent, JobSpecError } from './job-failure.js';
+import { parseJobSpec } from '../src/spec/index.js';
+import { describeFailure, isPermanent, PermanentJobError } from './job-failure.js';
 import { ProgressThrottle, toJobProgress, type JobProgress } from './progress-throttle.js';
 
 type Json = Prisma.InputJsonValue;
@@ -118,6 +119,16 @@ export class TrainingWorker {
     return [...this.active.keys()];
   }
 
+  /**
+   * Tells the API processes that `jobId` has new events (their SSE streams then read
+   * Postgres). After a commit only; fire and forget: a lost message only delays a
+   * stream until its safety poll.
+   */
+  private announce(jobId: string): void {
+    publishJobEvents(this.connection, this.opts.config.queuePrefix, jobId)
+      .catch((err) => this.opts.logger.warn({ err, jobId }, 'could not announce new job events'));
+  }
+
   private abort(jobId: string, reason: AbortReason): void {
     const controller = this.active.get(jobId);
     if (controller && !controller.signal.aborted) controller.abort(reason);
@@ -157,6 +168,7 @@ export class TrainingWorker {
     });
     try {
       const started = await startJob(prisma, jobId);
+      this.announce(jobId);
       if (started.kind !== 'started') {
         log.info({ outcome: started.kind }, 'nothing to train');
         return;
@@ -164,9 +176,8 @@ export class TrainingWorker {
       const row = started.job;
       attempt = row.attempt;
 
-      const checked = validateJobSpec(row.spec);
-      if (!checked.ok) throw new JobSpecError('INVALID_SPEC', `the stored spec is not valid: ${formatProblems(checked.problems)}`);
-      const spec = checked.spec;
+      // a spec stored before a validation rule existed: JobSpecError, failed for good
+      const spec = parseJobSpec(row.spec);
 
       const data = loadDataset(spec.dataset, { dataDir: config.dataDir });
       const resume = await latestCheckpoint(prisma, jobId);
@@ -174,9 +185,11 @@ export class TrainingWorker {
         const batchesPerEpoch = Math.ceil(data.train.n / spec.training.batchSize);
         const { message, data: details } = describeResume(resume, batchesPerEpoch);
         await addEvent(prisma, jobId, attempt, 'resumed', message, details as Json);
+        this.announce(jobId);
         log.info({ attempt, ...details }, message);
       } else {
         await addEvent(prisma, jobId, attempt, attempt > 1 ? 'retried' : 'started', attempt > 1 ? `attempt ${attempt} started` : 'started');
+        this.announce(jobId);
         log.info({ attempt }, 'started');
       }
 
@@ -184,7 +197,7 @@ export class TrainingWorker {
       const initialId = spec.initialWeights?.checkpointId;
       if (initialId !== undefined && !resume) {
         initialWeights = (await checkpointData(prisma, initialId)) ?? undefined;
-        if (!initialWeights) throw new JobSpecError('CHECKPOINT_NOT_FOUND', `initialWeights.checkpointId ${initialId} does not exist (any more)`);
+        if (!initialWeights) throw new PermanentJobError('CHECKPOINT_NOT_FOUND', `initialWeights.checkpointId ${initialId} does not exist (any more)`);
       }
 
       const threads = Math.max(1, Math.min(spec.training.threads, config.trainerThreads));
@@ -200,7 +213,11 @@ export class TrainingWorker {
         initialWeights,
         signal: controller.signal,
         hooks: {
-          onProgress: (p) => progress.report(p),
+          onProgress: (p) => {
+            progress.report(p);
+            // lets tests (and people reading logs) see an epoch under way without a progress write
+            if (p.batch === 1) log.debug({ epoch: p.epoch, step: p.step }, 'first batch of the epoch done');
+          },
           onEpochEnd: async (e: EpochEnd) => {
             // keepBest means the best epoch has a checkpoint even when everyEpochs skips it
             const checkpoint = e.checkpointDue || (retention.keepBest && e.isBest)
@@ -215,6 +232,7 @@ export class TrainingWorker {
               jobId, attempt, epoch: e.epoch, step: e.step, points: e.points, metrics: e.metrics, decision: e.decision,
               checkpoint, retention, progress: { ...current, epoch: e.epoch, step: e.step, updatedAt: new Date().toISOString() } as unknown as Json,
             });
+            this.announce(jobId);
             log.debug({ epoch: e.epoch, metrics: e.metrics }, 'epoch done');
             // the pub/sub message may have gone to no one (sent before we subscribed)
             if (cancelRequested) controller.abort('cancel');
@@ -243,15 +261,17 @@ export class TrainingWorker {
         return;
       }
 
-      await finishSucceeded(prisma, {
+      const outcome = await finishSucceeded(prisma, {
         jobId, attempt,
         result: resultJson(result),
         diagnosis: result.diagnosis as unknown as Json,
         testPoints: result.testPoints,
         finalWeights: { epoch: result.epochs, step: result.step, isBest: false, metrics: result.finalMetrics, data: result.weights },
         progress: { ...(progress.latest ?? {}), epoch: result.epochs, step: result.step, etaSeconds: 0, updatedAt: new Date().toISOString() } as Json,
+        stoppedAt: { epoch: result.epochs, step: result.step, isBest: false, metrics: result.finalMetrics, data: result.checkpoint },
       });
-      log.info({ epochs: result.epochs, stoppedEarly: result.stoppedEarly, finalMetrics: result.finalMetrics }, 'succeeded');
+      if (outcome === 'cancelled') log.info({ epochs: result.epochs, step: result.step }, 'cancelled after the last epoch, before the terminal write');
+      else log.info({ epochs: result.epochs, stoppedEarly: result.stoppedEarly, finalMetrics: result.finalMetrics, outcome }, outcome);
     } catch (err) {
       await progress.settle();
       if (err instanceof DelayedError) throw err;
@@ -276,6 +296,8 @@ export class TrainingWorker {
       }
       throw err;
     } finally {
+      // the terminal / requeue writes above have committed (or failed) by now
+      this.announce(jobId);
       this.active.delete(jobId);
       if (pool) this.idlePools.push(pool);
     }
@@ -292,6 +314,7 @@ export class TrainingWorker {
   private async onStalled(jobId: string): Promise<void> {
     const startedBefore = new Date(Date.now() - this.settings.lockDuration / 4);
     await requeueStalled(this.opts.prisma, jobId, startedBefore)
+      .then((requeued) => requeued && this.announce(jobId))
       .catch((err) => this.opts.logger.warn({ err, jobId }, 'could not requeue a stalled job'));
   }
 
@@ -317,6 +340,7 @@ export class TrainingWorker {
       return;
     }
     await finishFailed(prisma, job.data.jobId, row.attempt, failure)
+      .then(() => this.announce(job.data.jobId))
       .catch((e) => this.opts.logger.warn({ err: e }, 'could not record the failure'));
   }
 }

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createJob } from '../../src/db/repositories/jobs.js';
-import { latestCheckpoint, recordEpoch, requeueJob, requeueStalled, startJob, type EpochRecord } from '../../src/db/repositories/training-records.js';
+import { latestCheckpoint, recordEpoch, requeueJob, requeueStalled, startJob, type EpochWrite } from '../../src/db/repositories/training-records.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -21,7 +21,7 @@ async function newJob(): Promise<string> {
   return created.job.id;
 }
 
-function epochRecord(jobId: string, epoch: number, value: number, opts: { isBest?: boolean; attempt?: number } = {}): EpochRecord {
+function epochRecord(jobId: string, epoch: number, value: number, opts: { isBest?: boolean; attempt?: number } = {}): EpochWrite {
   const step = epoch * 100;
   return {
     jobId, attempt: opts.attempt ?? 1, epoch, step,

@@ -1,6 +1,7 @@
 // What the API reads of a job's history: its events (for the SSE stream) and its
 // early-stopping decisions. The worker writes both (training-records.ts).
 import type { PrismaClient } from '../client.js';
+import { jobScopeWhere, type Scope } from '../scope.js';
 import { isUuid } from './prisma-errors.js';
 
 /** Event types after which nothing more happens to a job. */
@@ -26,9 +27,9 @@ export async function jobHeadline(prisma: PrismaClient, id: string): Promise<{ n
 }
 
 /** Events of a job with id > after, oldest first, at most `limit`. */
-export async function eventsAfter(prisma: PrismaClient, jobId: string, after: bigint, limit = 500): Promise<JobEventRow[]> {
+export async function eventsAfter(prisma: PrismaClient, scope: Scope, jobId: string, after: bigint, limit = 500): Promise<JobEventRow[]> {
   return prisma.jobEvent.findMany({
-    where: { jobId, id: { gt: after } },
+    where: { jobId, id: { gt: after }, job: jobScopeWhere(scope) },
     orderBy: { id: 'asc' },
     take: limit,
     select: { id: true, type: true, attempt: true, message: true, data: true, createdAt: true },
@@ -36,9 +37,9 @@ export async function eventsAfter(prisma: PrismaClient, jobId: string, after: bi
 }
 
 /** Id of the job's terminal event, or null while it has none. */
-export async function terminalEventId(prisma: PrismaClient, jobId: string): Promise<bigint | null> {
+export async function terminalEventId(prisma: PrismaClient, scope: Scope, jobId: string): Promise<bigint | null> {
   const row = await prisma.jobEvent.findFirst({
-    where: { jobId, type: { in: [...TERMINAL_EVENT_TYPES] } },
+    where: { jobId, type: { in: [...TERMINAL_EVENT_TYPES] }, job: jobScopeWhere(scope) },
     orderBy: { id: 'desc' },
     select: { id: true },
   });

@@ -138,7 +138,8 @@ function checkpointRow(jobId: string, kind: CheckpointKind, blob: CheckpointBlob
   };
 }
 
-export interface EpochRecord {
+/** One epoch as the worker writes it (not the core's per-epoch history entry). */
+export interface EpochWrite {
   jobId: string;
   attempt: number;
   epoch: number;
@@ -164,7 +165,7 @@ export interface CheckpointRetention {
  * overwrites its points, never duplicates them. (Within one statement a key may
  * appear only once, so the last point of a (name, step) wins.)
  */
-export function upsertMetricPoints(prisma: PrismaClient, jobId: string, points: MetricPoint[], time: Date): Prisma.PrismaPromise<number> {
+export function upsertMetricPoints(prisma: Pick<PrismaClient, '$executeRaw'>, jobId: string, points: MetricPoint[], time: Date): Prisma.PrismaPromise<number> {
   const unique = new Map<string, MetricPoint>();
   for (const p of points) unique.set(`${p.name}\u0000${p.step}`, p);
   const rows = [...unique.values()];
@@ -209,7 +210,7 @@ function checkpointOps(prisma: PrismaClient, jobId: string, blob: CheckpointBlob
  * shows every epoch once, with the values of its first run (a replay after a crash
  * computes the same ones). Returns whether a cancel was requested.
  */
-export async function recordEpoch(prisma: PrismaClient, r: EpochRecord): Promise<{ cancelRequested: boolean }> {
+export async function recordEpoch(prisma: PrismaClient, r: EpochWrite): Promise<{ cancelRequested: boolean }> {
   const time = new Date();
   const ops: Prisma.PrismaPromise<unknown>[] = [upsertMetricPoints(prisma, r.jobId, r.points, time)];
   if (r.decision) {
@@ -254,15 +255,52 @@ export interface SuccessRecord {
   testPoints: MetricPoint[];
   finalWeights: CheckpointBlob;
   progress: Json;
+  /**
+   * Where training ended (a resume checkpoint of the last step): kept as the job's
+   * 'resume' checkpoint when a cancel request won the race against this write.
+   */
+  stoppedAt: CheckpointBlob;
 }
 
-export async function finishSucceeded(prisma: PrismaClient, s: SuccessRecord): Promise<void> {
+/**
+ * succeeded: the job is done. cancelled: a cancel was accepted (POST /cancel answered
+ * 202) after training ended but before this write, and is honoured. finished: the job
+ * had ended already (a duplicate delivery); nothing was written.
+ */
+export type FinishOutcome = 'succeeded' | 'cancelled' | 'finished';
+
+/**
+ * The terminal write of a job that trained to the end. Postgres orders it against a
+ * cancel request (requestCancel: UPDATE … WHERE status IN ('queued','running')):
+ * the job row is locked FOR UPDATE first, so a cancel either committed before (we see
+ * cancel_requested and end the job 'cancelled', keeping where it stopped) or waits
+ * for this transaction and then finds the job finished (the API answers 409). A 202
+ * for a cancel therefore always means the job ends cancelled.
+ */
+export async function finishSucceeded(prisma: PrismaClient, s: SuccessRecord): Promise<FinishOutcome> {
   const time = new Date();
-  await prisma.$transaction([
-    upsertMetricPoints(prisma, s.jobId, s.testPoints, time),
-    prisma.checkpoint.deleteMany({ where: { jobId: s.jobId, kind: 'final' } }),
-    prisma.checkpoint.createMany({ data: [checkpointRow(s.jobId, 'final', s.finalWeights)] }),
-    prisma.job.update({
+  return prisma.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ status: string; cancel_requested: boolean }[]>`
+      SELECT "status", "cancel_requested" FROM "jobs" WHERE "id" = ${s.jobId}::uuid FOR UPDATE`;
+    if (!row || (row.status !== 'running' && row.status !== 'queued')) return 'finished';
+    if (row.cancel_requested) {
+      await tx.job.update({ where: { id: s.jobId }, data: { status: 'cancelled', finishedAt: time, progress: s.progress } });
+      await tx.checkpoint.deleteMany({ where: { jobId: s.jobId, kind: 'resume' } });
+      await tx.checkpoint.createMany({ data: [checkpointRow(s.jobId, 'resume', { ...s.stoppedAt, isBest: false })] });
+      const where = `epoch ${s.stoppedAt.epoch}, step ${s.stoppedAt.step}`;
+      await tx.jobEvent.create({
+        data: {
+          jobId: s.jobId, attempt: s.attempt, type: 'cancelled',
+          message: `cancelled: the cancel request arrived after the last epoch had trained (${where}) but before the job was marked succeeded; the checkpoint of that point is kept`,
+          data: { epoch: s.stoppedAt.epoch, step: s.stoppedAt.step, trainedToTheEnd: true },
+        },
+      });
+      return 'cancelled';
+    }
+    await upsertMetricPoints(tx, s.jobId, s.testPoints, time);
+    await tx.checkpoint.deleteMany({ where: { jobId: s.jobId, kind: 'final' } });
+    await tx.checkpoint.createMany({ data: [checkpointRow(s.jobId, 'final', s.finalWeights)] });
+    await tx.job.update({
       where: { id: s.jobId },
       data: {
         status: 'succeeded',
@@ -273,9 +311,10 @@ export async function finishSucceeded(prisma: PrismaClient, s: SuccessRecord): P
         progress: s.progress,
         ...(s.diagnosis !== null && { diagnosis: s.diagnosis }),
       },
-    }),
-    prisma.jobEvent.create({ data: { jobId: s.jobId, attempt: s.attempt, type: 'succeeded', message: 'training finished' } }),
-  ]);
+    });
+    await tx.jobEvent.create({ data: { jobId: s.jobId, attempt: s.attempt, type: 'succeeded', message: 'training finished' } });
+    return 'succeeded';
+  });
 }
 
 /** A person-readable failure: what went wrong and, where known, when. */
