@@ -37,6 +37,7 @@ export function describeFailure(err: unknown): JobFailure {
   if (err instanceof IncompatibleWeightsError || err instanceof ResumeError || err instanceof DatasetError || err instanceof PermanentJobError) {
     return { code: err.code, message: err.message };
   }
-  const message = err instanceof Error ? err.message : String(err);
+  // one line: driver errors (Prisma's above all) come with blank lines and indentation
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
   return { code: 'INTERNAL', message: `the worker failed: ${message}` };
 }

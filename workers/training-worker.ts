@@ -50,6 +50,11 @@ export interface TrainingWorkerOptions {
   concurrency?: number;
   /** how long a job shut down mid-run waits before another worker may take it (default 1000 ms) */
   requeueDelayMs?: number;
+  /**
+   * A pause point for tests: awaited after training ended and before the job's
+   * terminal write, the window in which a cancel races the end of the job.
+   */
+  beforeTerminalWrite?: (jobId: string) => Promise<void>;
 }
 
 /** cancel: the API asked; shutdown: SIGTERM; lock-lost: BullMQ gave the job to another worker */
@@ -261,6 +266,7 @@ export class TrainingWorker {
         return;
       }
 
+      await this.opts.beforeTerminalWrite?.(jobId);
       const outcome = await finishSucceeded(prisma, {
         jobId, attempt,
         result: resultJson(result),

@@ -9,6 +9,8 @@ import { createJob, requestCancel } from '../../src/db/repositories/jobs.js';
 import { finishSucceeded, recordEpoch, startJob, type SuccessRecord } from '../../src/db/repositories/training-records.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { TrainingWorker } from '../../workers/training-worker.js';
+import { createTestApp, fetchJob, submitJob, tinySpec, waitFor, type TestApp } from '../helpers/app.js';
 
 let db: TestDatabase;
 let prisma: PrismaClient;
@@ -100,5 +102,43 @@ describe('cancel vs. the terminal write', () => {
       outcomes.set(job.status, (outcomes.get(job.status) ?? 0) + 1);
     }
     assert.equal([...outcomes.values()].reduce((a, b) => a + b), 20);
+  });
+});
+
+describe('cancel vs. the terminal write, through the API and a worker', () => {
+  let h: TestApp;
+  let worker: TrainingWorker | undefined;
+  before(async () => {
+    h = await createTestApp('worker-cancel-race-api');
+  });
+  after(async () => {
+    await worker?.close();
+    await h?.close();
+  });
+
+  test('a cancel answered 202 after the last epoch was recorded ends the job cancelled, with an event that says why', async () => {
+    const answers: number[] = [];
+    // the pause point: training is over, the last epoch is stored, the terminal write has not happened
+    worker = await TrainingWorker.start({
+      config: h.config, prisma: h.prisma, logger: h.logger, requeueDelayMs: 100,
+      beforeTerminalWrite: async (jobId) => {
+        const res = await h.app.inject({ method: 'POST', url: `/v1/jobs/${jobId}/cancel` });
+        answers.push(res.statusCode);
+      },
+    });
+    const id = await submitJob(h, tinySpec({ name: 'cancel-at-the-end', training: { epochs: 2, batchSize: 16, seed: 7 } }));
+    const job = await waitFor(() => fetchJob(h, id), (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status), { what: 'finished' });
+    assert.deepEqual(answers, [202], 'the API accepted the cancel');
+    assert.equal(job.status, 'cancelled', 'a 202 is honoured');
+    assert.equal(job.cancelRequested, true);
+    assert.equal(job.progress.epoch, 2);
+    const events = await h.prisma.jobEvent.findMany({ where: { jobId: id }, orderBy: { id: 'asc' } });
+    assert.deepEqual(events.map((e) => e.type), ['queued', 'started', 'epoch', 'epoch', 'cancelled']);
+    // tinySpec: 64 xor samples, a quarter for validation, batches of 16 → 3 steps an epoch
+    const lastStep = 2 * Math.ceil((64 * 0.75) / 16);
+    assert.match(events.at(-1)!.message, new RegExp(`^cancelled: the cancel request arrived after the last epoch had trained \\(epoch 2, step ${lastStep}\\)`));
+    const resume = await h.prisma.checkpoint.findFirstOrThrow({ where: { jobId: id, kind: 'resume' } });
+    assert.deepEqual([resume.epoch, resume.step], [2, lastStep]);
+    assert.equal(await h.prisma.checkpoint.count({ where: { jobId: id, kind: 'final' } }), 0);
   });
 });
