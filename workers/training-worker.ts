@@ -253,10 +253,15 @@ export class TrainingWorker {
         const stoppedAt: CheckpointBlob = { epoch: result.epochs, step: result.step, isBest: false, metrics: {}, data: result.checkpoint };
         const where = `in epoch ${result.epochs + 1} at step ${result.step}`;
         if (reason === 'shutdown') {
-          await requeueJob(prisma, {
+          const outcome = await requeueJob(prisma, {
             jobId, attempt, type: 'requeued', checkpoint: stoppedAt,
             message: `the worker shut down ${where}; another worker resumes it from there`,
+            cancelledMessage: `cancelled ${where} (the worker was shutting down); the checkpoint of that point is kept`,
           });
+          if (outcome === 'cancelled') {
+            log.info({ epoch: result.epochs, step: result.step }, 'cancelled on shutdown: a cancel was requested');
+            return;
+          }
           log.info({ epoch: result.epochs, step: result.step }, 'requeued on shutdown');
           await job.moveToDelayed(Date.now() + (this.opts.requeueDelayMs ?? 1000), token);
           throw new DelayedError();
@@ -297,8 +302,13 @@ export class TrainingWorker {
         await finishFailed(prisma, jobId, attempt, failure).catch((e) => log.error({ err: e }, 'could not record the failure'));
       } else {
         log.warn({ err }, 'attempt failed; BullMQ retries it');
-        await requeueJob(prisma, { jobId, attempt, type: 'retrying', message: `attempt ${attempt} failed: ${failure.message}`, failure })
-          .catch((e) => log.warn({ err: e }, 'could not requeue the job'));
+        const outcome = await requeueJob(prisma, {
+          jobId, attempt, type: 'retrying', failure,
+          message: `attempt ${attempt} failed: ${failure.message}`,
+          cancelledMessage: `cancelled after attempt ${attempt} failed (${failure.message}); it is not retried`,
+        }).catch((e) => log.warn({ err: e }, 'could not requeue the job'));
+        // cancelled meanwhile: nothing for BullMQ to retry
+        if (outcome === 'cancelled') return;
       }
       throw err;
     } finally {

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createJob, requestCancel } from '../../src/db/repositories/jobs.js';
-import { finishSucceeded, recordEpoch, startJob, type SuccessRecord } from '../../src/db/repositories/training-records.js';
+import { finishSucceeded, recordEpoch, requeueJob, startJob, type SuccessRecord } from '../../src/db/repositories/training-records.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { TrainingWorker } from '../../workers/training-worker.js';
@@ -140,5 +140,39 @@ describe('cancel vs. the terminal write, through the API and a worker', () => {
     const resume = await h.prisma.checkpoint.findFirstOrThrow({ where: { jobId: id, kind: 'resume' } });
     assert.deepEqual([resume.epoch, resume.step], [2, lastStep]);
     assert.equal(await h.prisma.checkpoint.count({ where: { jobId: id, kind: 'final' } }), 0);
+  });
+});
+
+describe('cancel vs. going back to the queue', () => {
+  async function running(): Promise<string> {
+    const id = (await createJob(prisma, { name: 'requeue-race', spec: {}, specHash: 'hash' })).job.id;
+    assert.equal((await startJob(prisma, id)).kind, 'started');
+    return id;
+  }
+  const shutdown = (jobId: string) => ({
+    jobId, attempt: 1, type: 'requeued' as const, message: 'the worker shut down in epoch 1 at step 3; another worker resumes it from there',
+    cancelledMessage: 'cancelled in epoch 1 at step 3 (the worker was shutting down); the checkpoint of that point is kept',
+    checkpoint: { epoch: 0, step: 3, isBest: false, metrics: {}, data: new Uint8Array([3]) },
+  });
+
+  test('a cancel accepted before a shutdown requeue ends the job cancelled, keeping where it stopped, instead of queued again', async () => {
+    const id = await running();
+    assert.equal(await requestCancel(prisma, id), true);
+    assert.equal(await requeueJob(prisma, shutdown(id)), 'cancelled');
+    const job = await prisma.job.findUniqueOrThrow({ where: { id } });
+    assert.equal(job.status, 'cancelled');
+    assert.ok(job.finishedAt);
+    const events = await prisma.jobEvent.findMany({ where: { jobId: id }, orderBy: { id: 'asc' } });
+    assert.deepEqual(events.map((e) => e.type), ['queued', 'cancelled']);
+    assert.equal(events.at(-1)!.message, 'cancelled in epoch 1 at step 3 (the worker was shutting down); the checkpoint of that point is kept');
+    const kept = await prisma.checkpoint.findFirstOrThrow({ where: { jobId: id, kind: 'resume' } });
+    assert.deepEqual([kept.step, [...kept.data]], [3, [3]]);
+  });
+
+  test('without a cancel the job goes back to the queue', async () => {
+    const id = await running();
+    assert.equal(await requeueJob(prisma, shutdown(id)), 'requeued');
+    assert.equal((await prisma.job.findUniqueOrThrow({ where: { id } })).status, 'queued');
+    assert.equal(await requestCancel(prisma, id), true, 'a queued job can still be cancelled');
   });
 });

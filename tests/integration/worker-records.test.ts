@@ -71,7 +71,7 @@ describe('training records', () => {
     await prisma.job.update({ where: { id }, data: { status: 'running', attempt: 1 } });
     await recordEpoch(prisma, epochRecord(id, 1, 1));
     await requeueJob(prisma, {
-      jobId: id, attempt: 1, type: 'requeued', message: 'shut down',
+      jobId: id, attempt: 1, type: 'requeued', message: 'shut down', cancelledMessage: 'cancelled while shutting down',
       checkpoint: { epoch: 1, step: 140, isBest: false, metrics: {}, data: new Uint8Array([9]) },
     });
     assert.deepEqual(await latestCheckpoint(prisma, id).then((r) => r && [r.kind, r.step]), ['resume', 140]);

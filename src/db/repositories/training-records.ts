@@ -385,22 +385,42 @@ export interface Requeue {
   attempt: number;
   type: 'requeued' | 'retrying';
   message: string;
+  /** the 'cancelled' event's message, for when a cancel was requested before this write */
+  cancelledMessage: string;
   /** where the attempt stopped (worker shutdown): stored as the job's 'resume' checkpoint */
   checkpoint?: CheckpointBlob;
   /** why the attempt failed: kept on the job (error) while it waits for the next attempt */
   failure?: JobFailure;
 }
 
-/** running → queued, for another attempt (worker shutdown, transient error), in one transaction. */
-export async function requeueJob(prisma: PrismaClient, r: Requeue): Promise<void> {
-  await prisma.$transaction([
-    ...(r.checkpoint ? resumeCheckpointOps(prisma, r.jobId, r.checkpoint) : []),
-    prisma.job.updateMany({
-      where: { id: r.jobId, status: 'running' },
-      data: { status: 'queued', ...(r.failure && { error: r.failure as unknown as Json }) },
-    }),
-    prisma.jobEvent.create({ data: { jobId: r.jobId, attempt: r.attempt, type: r.type, message: r.message, ...(r.failure && { data: r.failure as unknown as Json }) } }),
-  ]);
+/**
+ * running → queued, for another attempt (worker shutdown, transient error), in one
+ * transaction. A cancel requested before this write (POST /cancel answered 202) is
+ * honoured instead: the job ends 'cancelled', keeping the checkpoint. The row is
+ * locked FOR UPDATE first, so Postgres orders this against requestCancel exactly as
+ * in finishSucceeded. Returns what happened ('finished': the job was not running;
+ * nothing was written).
+ */
+export async function requeueJob(prisma: PrismaClient, r: Requeue): Promise<'requeued' | 'cancelled' | 'finished'> {
+  return prisma.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ status: string; cancel_requested: boolean }[]>`
+      SELECT "status", "cancel_requested" FROM "jobs" WHERE "id" = ${r.jobId}::uuid FOR UPDATE`;
+    if (!row || row.status !== 'running') return 'finished';
+    if (r.checkpoint) {
+      await tx.checkpoint.deleteMany({ where: { jobId: r.jobId, kind: 'resume' } });
+      await tx.checkpoint.createMany({ data: [checkpointRow(r.jobId, 'resume', { ...r.checkpoint, isBest: false })] });
+    }
+    if (row.cancel_requested) {
+      await tx.job.update({ where: { id: r.jobId }, data: { status: 'cancelled', finishedAt: new Date() } });
+      await tx.jobEvent.create({ data: { jobId: r.jobId, attempt: r.attempt, type: 'cancelled', message: r.cancelledMessage } });
+      return 'cancelled';
+    }
+    await tx.job.update({ where: { id: r.jobId }, data: { status: 'queued', ...(r.failure && { error: r.failure as unknown as Json }) } });
+    await tx.jobEvent.create({
+      data: { jobId: r.jobId, attempt: r.attempt, type: r.type, message: r.message, ...(r.failure && { data: r.failure as unknown as Json }) },
+    });
+    return 'requeued';
+  });
 }
 
 /** Where a job's last progress write says it was (epoch, step), for messages about lost workers. */
