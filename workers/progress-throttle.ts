@@ -19,12 +19,14 @@ export class ProgressThrottle {
   constructor(
     private readonly write: (p: JobProgress) => Promise<void>,
     private readonly intervalMs = 2_000,
+    /** milliseconds; tests pass a clock of their own */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Called by the trainer's onProgress hook: synchronous, never throws. */
   report(p: TrainProgress): void {
     this.latest = toJobProgress(p);
-    const now = Date.now();
+    const now = this.now();
     if (this.inFlight || now - this.lastWrite < this.intervalMs) return;
     this.lastWrite = now;
     this.inFlight = this.write(this.latest).finally(() => {
@@ -34,7 +36,7 @@ export class ProgressThrottle {
 
   /** The epoch-end write carries progress itself: restart the interval. */
   touched(): void {
-    this.lastWrite = Date.now();
+    this.lastWrite = this.now();
   }
 
   /** Waits for a write in flight, so it cannot land after the job's final state. */

@@ -32,11 +32,12 @@ import {
 } from '../src/db/repositories/training-records.js';
 import { jobLogger, type Logger } from '../src/logger.js';
 import { subscribeCancels } from '../src/queue/cancel-channel.js';
+import { publishJobEvents } from '../src/queue/job-events-channel.js';
 import { createRedis } from '../src/queue/connection.js';
 import { TRAIN_QUEUE, type TrainJobPayload } from '../src/queue/train-queue.js';
 import { trainWorkerSettings, type TrainWorkerSettings } from '../src/queue/worker-settings.js';
-import { validateJobSpec, formatProblems, toTrainSpec } from '../src/spec/index.js';
-import { describeFailure, isPermanent, JobSpecError } from './job-failure.js';
+import { parseJobSpec, toTrainSpec } from '../src/spec/index.js';
+import { describeFailure, isPermanent, PermanentJobError } from './job-failure.js';
 import { ProgressThrottle, toJobProgress, type JobProgress } from './progress-throttle.js';
 
 type Json = Prisma.InputJsonValue;
@@ -49,6 +50,11 @@ export interface TrainingWorkerOptions {
   concurrency?: number;
   /** how long a job shut down mid-run waits before another worker may take it (default 1000 ms) */
   requeueDelayMs?: number;
+  /**
+   * A pause point for tests: awaited after training ended and before the job's
+   * terminal write, the window in which a cancel races the end of the job.
+   */
+  beforeTerminalWrite?: (jobId: string) => Promise<void>;
 }
 
 /** cancel: the API asked; shutdown: SIGTERM; lock-lost: BullMQ gave the job to another worker */
@@ -118,6 +124,16 @@ export class TrainingWorker {
     return [...this.active.keys()];
   }
 
+  /**
+   * Tells the API processes that `jobId` has new events (their SSE streams then read
+   * Postgres). After a commit only; fire and forget: a lost message only delays a
+   * stream until its safety poll.
+   */
+  private announce(jobId: string): void {
+    publishJobEvents(this.connection, this.opts.config.queuePrefix, jobId)
+      .catch((err) => this.opts.logger.warn({ err, jobId }, 'could not announce new job events'));
+  }
+
   private abort(jobId: string, reason: AbortReason): void {
     const controller = this.active.get(jobId);
     if (controller && !controller.signal.aborted) controller.abort(reason);
@@ -157,6 +173,7 @@ export class TrainingWorker {
     });
     try {
       const started = await startJob(prisma, jobId);
+      this.announce(jobId);
       if (started.kind !== 'started') {
         log.info({ outcome: started.kind }, 'nothing to train');
         return;
@@ -164,9 +181,8 @@ export class TrainingWorker {
       const row = started.job;
       attempt = row.attempt;
 
-      const checked = validateJobSpec(row.spec);
-      if (!checked.ok) throw new JobSpecError('INVALID_SPEC', `the stored spec is not valid: ${formatProblems(checked.problems)}`);
-      const spec = checked.spec;
+      // a spec stored before a validation rule existed: JobSpecError, failed for good
+      const spec = parseJobSpec(row.spec);
 
       const data = loadDataset(spec.dataset, { dataDir: config.dataDir });
       const resume = await latestCheckpoint(prisma, jobId);
@@ -174,9 +190,11 @@ export class TrainingWorker {
         const batchesPerEpoch = Math.ceil(data.train.n / spec.training.batchSize);
         const { message, data: details } = describeResume(resume, batchesPerEpoch);
         await addEvent(prisma, jobId, attempt, 'resumed', message, details as Json);
+        this.announce(jobId);
         log.info({ attempt, ...details }, message);
       } else {
         await addEvent(prisma, jobId, attempt, attempt > 1 ? 'retried' : 'started', attempt > 1 ? `attempt ${attempt} started` : 'started');
+        this.announce(jobId);
         log.info({ attempt }, 'started');
       }
 
@@ -184,7 +202,7 @@ export class TrainingWorker {
       const initialId = spec.initialWeights?.checkpointId;
       if (initialId !== undefined && !resume) {
         initialWeights = (await checkpointData(prisma, initialId)) ?? undefined;
-        if (!initialWeights) throw new JobSpecError('CHECKPOINT_NOT_FOUND', `initialWeights.checkpointId ${initialId} does not exist (any more)`);
+        if (!initialWeights) throw new PermanentJobError('CHECKPOINT_NOT_FOUND', `initialWeights.checkpointId ${initialId} does not exist (any more)`);
       }
 
       const threads = Math.max(1, Math.min(spec.training.threads, config.trainerThreads));
@@ -200,7 +218,11 @@ export class TrainingWorker {
         initialWeights,
         signal: controller.signal,
         hooks: {
-          onProgress: (p) => progress.report(p),
+          onProgress: (p) => {
+            progress.report(p);
+            // lets tests (and people reading logs) see an epoch under way without a progress write
+            if (p.batch === 1) log.debug({ epoch: p.epoch, step: p.step }, 'first batch of the epoch done');
+          },
           onEpochEnd: async (e: EpochEnd) => {
             // keepBest means the best epoch has a checkpoint even when everyEpochs skips it
             const checkpoint = e.checkpointDue || (retention.keepBest && e.isBest)
@@ -215,6 +237,7 @@ export class TrainingWorker {
               jobId, attempt, epoch: e.epoch, step: e.step, points: e.points, metrics: e.metrics, decision: e.decision,
               checkpoint, retention, progress: { ...current, epoch: e.epoch, step: e.step, updatedAt: new Date().toISOString() } as unknown as Json,
             });
+            this.announce(jobId);
             log.debug({ epoch: e.epoch, metrics: e.metrics }, 'epoch done');
             // the pub/sub message may have gone to no one (sent before we subscribed)
             if (cancelRequested) controller.abort('cancel');
@@ -230,10 +253,15 @@ export class TrainingWorker {
         const stoppedAt: CheckpointBlob = { epoch: result.epochs, step: result.step, isBest: false, metrics: {}, data: result.checkpoint };
         const where = `in epoch ${result.epochs + 1} at step ${result.step}`;
         if (reason === 'shutdown') {
-          await requeueJob(prisma, {
+          const outcome = await requeueJob(prisma, {
             jobId, attempt, type: 'requeued', checkpoint: stoppedAt,
             message: `the worker shut down ${where}; another worker resumes it from there`,
+            cancelledMessage: `cancelled ${where} (the worker was shutting down); the checkpoint of that point is kept`,
           });
+          if (outcome === 'cancelled') {
+            log.info({ epoch: result.epochs, step: result.step }, 'cancelled on shutdown: a cancel was requested');
+            return;
+          }
           log.info({ epoch: result.epochs, step: result.step }, 'requeued on shutdown');
           await job.moveToDelayed(Date.now() + (this.opts.requeueDelayMs ?? 1000), token);
           throw new DelayedError();
@@ -243,15 +271,18 @@ export class TrainingWorker {
         return;
       }
 
-      await finishSucceeded(prisma, {
+      await this.opts.beforeTerminalWrite?.(jobId);
+      const outcome = await finishSucceeded(prisma, {
         jobId, attempt,
         result: resultJson(result),
         diagnosis: result.diagnosis as unknown as Json,
         testPoints: result.testPoints,
         finalWeights: { epoch: result.epochs, step: result.step, isBest: false, metrics: result.finalMetrics, data: result.weights },
         progress: { ...(progress.latest ?? {}), epoch: result.epochs, step: result.step, etaSeconds: 0, updatedAt: new Date().toISOString() } as Json,
+        stoppedAt: { epoch: result.epochs, step: result.step, isBest: false, metrics: result.finalMetrics, data: result.checkpoint },
       });
-      log.info({ epochs: result.epochs, stoppedEarly: result.stoppedEarly, finalMetrics: result.finalMetrics }, 'succeeded');
+      if (outcome === 'cancelled') log.info({ epochs: result.epochs, step: result.step }, 'cancelled after the last epoch, before the terminal write');
+      else log.info({ epochs: result.epochs, stoppedEarly: result.stoppedEarly, finalMetrics: result.finalMetrics, outcome }, outcome);
     } catch (err) {
       await progress.settle();
       if (err instanceof DelayedError) throw err;
@@ -271,11 +302,18 @@ export class TrainingWorker {
         await finishFailed(prisma, jobId, attempt, failure).catch((e) => log.error({ err: e }, 'could not record the failure'));
       } else {
         log.warn({ err }, 'attempt failed; BullMQ retries it');
-        await requeueJob(prisma, { jobId, attempt, type: 'retrying', message: `attempt ${attempt} failed: ${failure.message}`, failure })
-          .catch((e) => log.warn({ err: e }, 'could not requeue the job'));
+        const outcome = await requeueJob(prisma, {
+          jobId, attempt, type: 'retrying', failure,
+          message: `attempt ${attempt} failed: ${failure.message}`,
+          cancelledMessage: `cancelled after attempt ${attempt} failed (${failure.message}); it is not retried`,
+        }).catch((e) => log.warn({ err: e }, 'could not requeue the job'));
+        // cancelled meanwhile: nothing for BullMQ to retry
+        if (outcome === 'cancelled') return;
       }
       throw err;
     } finally {
+      // the terminal / requeue writes above have committed (or failed) by now
+      this.announce(jobId);
       this.active.delete(jobId);
       if (pool) this.idlePools.push(pool);
     }
@@ -292,6 +330,7 @@ export class TrainingWorker {
   private async onStalled(jobId: string): Promise<void> {
     const startedBefore = new Date(Date.now() - this.settings.lockDuration / 4);
     await requeueStalled(this.opts.prisma, jobId, startedBefore)
+      .then((requeued) => requeued && this.announce(jobId))
       .catch((err) => this.opts.logger.warn({ err, jobId }, 'could not requeue a stalled job'));
   }
 
@@ -317,6 +356,7 @@ export class TrainingWorker {
       return;
     }
     await finishFailed(prisma, job.data.jobId, row.attempt, failure)
+      .then(() => this.announce(job.data.jobId))
       .catch((e) => this.opts.logger.warn({ err: e }, 'could not record the failure'));
   }
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { PrismaClient } from '../db/client.js';
 import type { TrainQueue } from '../queue/train-queue.js';
+import type { JobEventSubscriber } from '../queue/job-events-channel.js';
 
 export interface AppOptions {
   config: Config;
@@ -12,4 +13,9 @@ export interface AppOptions {
   /** publishes cancel requests and answers /ready's PING (a non-blocking connection) */
   redis: Redis;
   logger: Logger;
+  /**
+   * The process's one subscriber to "job X has new events" (SSE streams wait on it).
+   * Default: the events route opens its own on config.redisUrl and closes it with the app.
+   */
+  events?: JobEventSubscriber;
 }

@@ -43,7 +43,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsRoutes, { prefix: '/v1', prisma });
   await app.register(checkpointsRoutes, { prefix: '/v1', prisma });
   await app.register(predictRoutes, { prefix: '/v1', prisma });
-  await app.register(eventsRoutes, { prefix: '/v1', prisma });
+  await app.register(eventsRoutes, { prefix: '/v1', prisma, config, events: options.events });
   await app.register(earlyStoppingRoutes, { prefix: '/v1', prisma });
 
   await app.ready();

@@ -110,11 +110,8 @@ async function someoneWaitsForALock(client: pg.ClientBase): Promise<void> {
   );
 }
 
-// The worker's statement cannot store NaN or ±Infinity today: Prisma sends the
-// float8[] parameter with those as null ("null value in column value"). The tests
-// that write them are marked todo until the writer passes values as text; they pass
-// with that fix (String(p.value) and ::text[]::float8[] in upsertMetricPoints).
-const WRITER_NON_FINITE = 'fails until upsertMetricPoints (training-records.ts) can store NaN and ±Infinity (see WRITER_NON_FINITE)';
+// NaN and ±Infinity go through the worker's own statement (upsertMetricPoints), which
+// passes values as text so that Postgres stores them exactly.
 
 /** A deterministic pseudo-random source. */
 function rng(seed: number): () => number {
@@ -152,7 +149,7 @@ describe('metric_rollups follows metric_points', () => {
     };
   }
 
-  test('inserts in statements of every size, across block boundaries, with NaN, ±Infinity and ties', { todo: WRITER_NON_FINITE }, async () => {
+  test('inserts in statements of every size, across block boundaries, with NaN, ±Infinity and ties', async () => {
     const job = await insertJob(db.prisma);
     const m = model();
     const rand = rng(11);
@@ -181,7 +178,7 @@ describe('metric_rollups follows metric_points', () => {
     assert.deepEqual([nanBlock.count, nanBlock.min_value, nanBlock.max_value, nanBlock.nan_step], [1024, null, null, 199_680]);
   });
 
-  test('upserts that replay an epoch: same values leave blocks alone, changed values recompute them', { todo: WRITER_NON_FINITE }, async () => {
+  test('upserts that replay an epoch: same values leave blocks alone, changed values recompute them', async () => {
     const job = await insertJob(db.prisma);
     const m = model();
     const steps = range(0, 4096);
@@ -224,7 +221,7 @@ describe('metric_rollups follows metric_points', () => {
     assert.deepEqual(names.json(), { items: [{ name: 'val_loss', count: m.points.size, minStep: 1024, maxStep: 4109 }] });
   });
 
-  test('interleaved transactions writing the same blocks add up, whoever commits first', { todo: WRITER_NON_FINITE }, async () => {
+  test('interleaved transactions writing the same blocks add up, whoever commits first', async () => {
     const job = await insertJob(db.prisma);
     const m = model();
     await upsert(db.prisma, job, 'x', range(0, 2048), range(0, 2048).map((s) => s % 100));
@@ -302,7 +299,7 @@ describe('metric_rollups follows metric_points', () => {
   });
 });
 
-test('the migration backfills rollups for points written before it', { todo: WRITER_NON_FINITE }, async () => {
+test('the migration backfills rollups for points written before it', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trainyard-migrations-'));
   const empty = await createEmptyDatabase('rollup-backfill');
   const client = new pg.Client({ connectionString: empty.url });

@@ -70,12 +70,7 @@ describe('a metric value reads back as written, on every route', () => {
 
   test(
     'what recordEpoch writes reads back as the epoch event (the SSE stream) has it',
-    {
-      todo:
-        'fails until the writer keeps float64 precision: src/db/repositories/training-records.ts batches raw and model ' +
-        'queries in one $transaction, which Prisma compiles in its query compiler, rounding numbers to 16 digits',
-    },
-    async () => {
+        async () => {
       const job = await insertJob(h.prisma);
       for (const [i, value] of VALUES.entries()) {
         const epoch = i + 1;

@@ -54,7 +54,8 @@ after(async () => {
 });
 
 async function startWorker(): Promise<WorkerProcess> {
-  const w = await spawnWorker({ databaseUrl: h.db.url, queuePrefix: h.config.queuePrefix, trainerThreads: THREADS });
+  // debug: the worker logs when each epoch is under way (intoEpochAfter waits for that line)
+  const w = await spawnWorker({ databaseUrl: h.db.url, queuePrefix: h.config.queuePrefix, trainerThreads: THREADS, env: { LOG_LEVEL: 'debug' } });
   workers.push(w);
   return w;
 }
@@ -99,22 +100,13 @@ function untilFinished(id: string, timeoutMs = 20_000) {
 }
 
 /**
- * Waits until epoch `epoch` is stored, then about a third into the next one (the
- * previous epoch's duration tells how long one takes on this machine right now).
+ * Waits until worker `w` reports the first batch of epoch `epoch + 1` of job `id` done
+ * (its debug line 'first batch of the epoch done'): epoch `epoch` is stored and the
+ * next one is under way, with all but one of its 800 batches still to come. A
+ * condition, not a guess at how long an epoch takes on this machine right now.
  */
-async function intoEpochAfter(id: string, epoch: number): Promise<void> {
-  const rows = await waitFor(
-    () => h.prisma.checkpoint.findMany({ where: { jobId: id, kind: 'epoch' }, orderBy: { epoch: 'asc' }, select: { epoch: true } }),
-    (r) => r.some((c) => c.epoch! >= epoch),
-    { intervalMs: 5, what: `epoch ${epoch} checkpoint` },
-  );
-  // The checkpoint is the last write of an epoch, so the next epoch's batches start about
-  // when we see it. We may see it late (the worker's threads keep both cores busy), so
-  // signal soon: a tenth of an epoch's training time (epoch_seconds excludes the writes),
-  // at least 30 ms so the worker is past its post-commit bookkeeping.
-  const last = rows.at(-1)!.epoch!;
-  const seconds = await h.prisma.metricPoint.findFirst({ where: { jobId: id, name: 'epoch_seconds', epoch: last } });
-  await new Promise((r) => setTimeout(r, Math.max(30, (seconds?.value ?? 0.3) * 1000 * 0.1)));
+async function intoEpochAfter(w: WorkerProcess, id: string, epoch: number): Promise<void> {
+  await w.waitForLine((l) => l.jobId === id && l.msg === 'first batch of the epoch done' && l.epoch === epoch + 1, 60_000);
 }
 
 /** Every per-epoch metric once per epoch, batch_loss once per 10 steps, one 'epoch' event per epoch. */
@@ -144,7 +136,7 @@ describe('worker crash recovery', () => {
   test('a worker killed with SIGKILL mid-epoch: another worker resumes the job (attempt 2) and ends with the weights of an uninterrupted run', async () => {
     const first = await startWorker();
     const id = await submitJob(h, crashSpec('killed'));
-    await intoEpochAfter(id, 2);
+    await intoEpochAfter(first, id, 2);
     first.kill('SIGKILL');
     assert.equal((await first.exited).signal, 'SIGKILL');
     const killed = await fetchJob(h, id);
@@ -182,7 +174,7 @@ describe('worker crash recovery', () => {
   test('a worker stopped with SIGTERM mid-epoch requeues the job; the next worker continues at the next batch with the same final weights', async () => {
     const worker = workers.at(-1)!;
     const id = await submitJob(h, crashSpec('terminated'));
-    await intoEpochAfter(id, 2);
+    await intoEpochAfter(worker, id, 2);
     worker.kill('SIGTERM');
     assert.equal((await worker.exited).code, 0, worker.tail());
 

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createJob } from '../../src/db/repositories/jobs.js';
 import { EVERY_TENANT } from '../../src/db/scope.js';
-import { latestCheckpoint, recordEpoch, requeueJob, requeueStalled, startJob, type EpochRecord } from '../../src/db/repositories/training-records.js';
+import { latestCheckpoint, recordEpoch, requeueJob, requeueStalled, startJob, type EpochWrite } from '../../src/db/repositories/training-records.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -22,7 +22,7 @@ async function newJob(): Promise<string> {
   return created.job.id;
 }
 
-function epochRecord(jobId: string, epoch: number, value: number, opts: { isBest?: boolean; attempt?: number } = {}): EpochRecord {
+function epochRecord(jobId: string, epoch: number, value: number, opts: { isBest?: boolean; attempt?: number } = {}): EpochWrite {
   const step = epoch * 100;
   return {
     jobId, attempt: opts.attempt ?? 1, epoch, step,
@@ -72,7 +72,7 @@ describe('training records', () => {
     await prisma.job.update({ where: { id }, data: { status: 'running', attempt: 1 } });
     await recordEpoch(prisma, epochRecord(id, 1, 1));
     await requeueJob(prisma, {
-      jobId: id, attempt: 1, type: 'requeued', message: 'shut down',
+      jobId: id, attempt: 1, type: 'requeued', message: 'shut down', cancelledMessage: 'cancelled while shutting down',
       checkpoint: { epoch: 1, step: 140, isBest: false, metrics: {}, data: new Uint8Array([9]) },
     });
     assert.deepEqual(await latestCheckpoint(prisma, id).then((r) => r && [r.kind, r.step]), ['resume', 140]);

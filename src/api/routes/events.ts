@@ -5,28 +5,35 @@
 //   data: {"type","attempt","message","data","createdAt"}     an epoch's data: { epoch, step, metrics, decision? }
 //
 // On connect everything after Last-Event-ID (the header EventSource sends when it
-// reconnects) or ?after= is replayed; then the job_events table is polled and new
-// rows are sent as they appear. The stream ends after the terminal event
-// (succeeded, failed, cancelled); a comment line every 15 s keeps proxies from
-// closing an idle stream.
+// reconnects) or ?after= is replayed. Then the stream waits: a worker publishes the
+// job's id on Redis after it commits events (src/queue/job-events-channel.ts), the
+// API process's one subscriber hands the message to this job's open streams, and each
+// reads the rows after its cursor from Postgres (the truth; a lost message only
+// delays). A slow safety poll (every 5 s) reads too, and notices a job that finished
+// or vanished. The stream ends after the terminal event (succeeded, failed,
+// cancelled); a comment line every 15 s keeps proxies from closing an idle stream.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { eventsAfter, isTerminalEvent, jobHeadline, terminalEventId, type JobEventRow } from '../../db/repositories/event-reads.js';
+import type { Config } from '../../config.js';
+import { eventsAfter, isTerminalEvent, terminalEventId, type JobEventRow } from '../../db/repositories/event-reads.js';
+import { findJobHeadline } from '../../db/repositories/job-access.js';
 import { isFinished } from '../../db/repositories/job-status.js';
-import { ApiError } from '../errors.js';
+import { createRedis } from '../../queue/connection.js';
+import { JobEventSubscriber } from '../../queue/job-events-channel.js';
 import { ErrorSchema } from '../schemas.js';
+import { requestScope, requireJob } from '../scope.js';
 import type { AppOptions } from '../app-context.js';
 
-export interface EventsRoutesOptions extends Pick<AppOptions, 'prisma'> {
-  /** how often an open stream looks for new events (default 250 ms) */
-  pollIntervalMs?: number;
+export interface EventsRoutesOptions extends Pick<AppOptions, 'prisma' | 'events'> {
+  /** without `events`: the route opens its own subscriber on config.redisUrl and closes it with the app */
+  config?: Pick<Config, 'redisUrl' | 'queuePrefix'>;
+  /** how often an open stream reads and checks its job without being told to (default 5 s) */
+  safetyPollMs?: number;
   /** how often an idle stream sends a comment line (default 15 s) */
   heartbeatMs?: number;
 }
 
 const PAGE = 500;
-/** how often an idle stream checks that its job still exists and has not finished behind its cursor */
-const JOB_CHECK_MS = 5_000;
 
 const EventId = Type.String({ pattern: '^[0-9]{1,18}$', description: 'a job_events id (the SSE id: of an event)' });
 
@@ -39,8 +46,20 @@ export function formatSseEvent(row: JobEventRow): string {
 
 export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = async (app, opts) => {
   const { prisma } = opts;
-  const pollIntervalMs = opts.pollIntervalMs ?? 250;
+  const safetyPollMs = opts.safetyPollMs ?? 5_000;
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
+  let events = opts.events;
+  if (!events) {
+    if (!opts.config) throw new Error('eventsRoutes needs a JobEventSubscriber (events) or the config to open one');
+    const subscriber = createRedis(opts.config.redisUrl, { connectionName: 'trainyard-api-events' });
+    subscriber.on('error', (err) => app.log.warn({ err: err.message }, 'Redis connection error (job events subscriber)'));
+    const own = new JobEventSubscriber(subscriber, opts.config.queuePrefix, true);
+    // not awaited: with Redis down the API still starts; streams then run on the safety poll
+    own.start().catch((err: unknown) => app.log.warn({ err }, 'could not subscribe to job events'));
+    app.addHook('onClose', async () => own.close());
+    events = own;
+  }
+  const hub = events;
   /** ends every open stream: server.close() would otherwise wait for them */
   const open = new Set<() => void>();
   app.addHook('preClose', async () => {
@@ -72,8 +91,8 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = asyn
     },
     async (request, reply) => {
       const { id } = request.params;
-      const job = await jobHeadline(prisma, id);
-      if (!job) throw new ApiError(404, 'NOT_FOUND', `no job with id ${id}`);
+      const scope = requestScope(request);
+      await requireJob(prisma, request, id);
       let cursor = BigInt(request.headers['last-event-id'] ?? request.query.after ?? '0');
       const log = request.log.child({ jobId: id });
 
@@ -88,13 +107,16 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = asyn
       res.write('retry: 1000\n\n');
 
       let closed = false;
-      let timer: NodeJS.Timeout | undefined;
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+      const safety = setInterval(() => wake(true), safetyPollMs);
+      // listening before the first read: an event committed during the replay is not missed
+      const stopListening = hub.listen(id, () => wake(false));
       const end = () => {
         if (closed) return;
         closed = true;
         clearInterval(heartbeat);
-        clearTimeout(timer);
+        clearInterval(safety);
+        stopListening();
         open.delete(end);
         if (!res.writableEnded) res.end();
       };
@@ -109,10 +131,10 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = asyn
        * (written just after the status) gets one more check.
        */
       const nothingMoreComes = async (): Promise<boolean> => {
-        const now = await jobHeadline(prisma, id);
+        const now = await findJobHeadline(prisma, scope, id);
         if (!now) return true;
         if (!isFinished(now.status)) return false;
-        const terminal = await terminalEventId(prisma, id);
+        const terminal = await terminalEventId(prisma, scope, id);
         if (terminal === null) {
           if (finishedWithoutEvent) return true;
           finishedWithoutEvent = true;
@@ -121,31 +143,51 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = asyn
         return terminal <= cursor;
       };
 
-      let lastCheck = 0;
-      const poll = async (): Promise<void> => {
-        try {
-          for (;;) {
-            const rows = await eventsAfter(prisma, id, cursor, PAGE);
-            if (closed) return;
-            for (const row of rows) {
-              res.write(formatSseEvent(row));
-              cursor = row.id;
-              if (isTerminalEvent(row.type)) return end();
-            }
-            if (rows.length < PAGE) break;
+      /** Sends every row after the cursor; true once the terminal event went out. */
+      const sendNew = async (): Promise<boolean> => {
+        for (;;) {
+          const rows = await eventsAfter(prisma, scope, id, cursor, PAGE);
+          if (closed) return false;
+          for (const row of rows) {
+            res.write(formatSseEvent(row));
+            cursor = row.id;
+            if (isTerminalEvent(row.type)) return true;
           }
-          if (Date.now() - lastCheck >= JOB_CHECK_MS) {
-            lastCheck = Date.now();
-            if (await nothingMoreComes()) return end();
-          }
-          if (!closed) timer = setTimeout(() => void poll(), pollIntervalMs);
-        } catch (err) {
-          // EventSource reconnects with Last-Event-ID and misses nothing
-          log.warn({ err }, 'event stream failed; closing it');
-          end();
+          if (rows.length < PAGE) return false;
         }
       };
-      await poll();
+
+      // One read at a time per stream; wake-ups during a read coalesce into one more.
+      let reading: Promise<void> | null = null;
+      let again = false;
+      let checkAgain = false;
+      const wake = (check: boolean): void => {
+        if (closed) return;
+        checkAgain ||= check;
+        if (reading) {
+          again = true;
+          return;
+        }
+        reading = (async () => {
+          try {
+            do {
+              again = false;
+              const check = checkAgain;
+              checkAgain = false;
+              if (await sendNew()) return end();
+              if (check && !closed && (await nothingMoreComes())) return end();
+            } while (again && !closed);
+          } catch (err) {
+            // EventSource reconnects with Last-Event-ID and misses nothing
+            log.warn({ err }, 'event stream failed; closing it');
+            end();
+          } finally {
+            reading = null;
+          }
+        })();
+      };
+      wake(true);
+      await reading;
     },
   );
 };

@@ -12,6 +12,7 @@ import { InvalidCursorError } from '../../db/cursor.js';
 import { isFinished } from '../../db/repositories/job-status.js';
 import { enqueueTraining, removeQueuedTraining } from '../../queue/train-queue.js';
 import { publishCancel } from '../../queue/cancel-channel.js';
+import { publishJobEvents } from '../../queue/job-events-channel.js';
 import { ApiError } from '../errors.js';
 import { requestScope, requireJob } from '../scope.js';
 import {
@@ -232,7 +233,11 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
 
       // Not held by a worker (BullMQ refuses to remove an active job): cancel right here.
       if (await removeQueuedTraining(queue, id)) {
-        if (await cancelUnclaimedJob(prisma, scope, id)) return reply.status(200).send(await current());
+        if (await cancelUnclaimedJob(prisma, scope, id)) {
+          // open event streams learn of the 'cancelled' event now, not at their next safety poll
+          await publishJobEvents(redis, config.queuePrefix, id);
+          return reply.status(200).send(await current());
+        }
       }
       if (!(await requestCancel(prisma, scope, id))) {
         const now = await requireJob(prisma, request, id);

@@ -1,7 +1,6 @@
 // What the API reads of a job's history: its events (for the SSE stream) and its
 // early-stopping decisions. The worker writes both (training-records.ts).
 import type { PrismaClient } from '../client.js';
-import { isUuid } from './prisma-errors.js';
 import { jobScopeWhere, type Scope } from '../scope.js';
 
 /** Event types after which nothing more happens to a job. */
@@ -20,16 +19,10 @@ export interface JobEventRow {
   createdAt: Date;
 }
 
-/** The job's name and status, or null when there is no such job (cheap: no spec). */
-export async function jobHeadline(prisma: PrismaClient, id: string): Promise<{ name: string; status: string } | null> {
-  if (!isUuid(id)) return null;
-  return prisma.job.findUnique({ where: { id }, select: { name: true, status: true } });
-}
-
 /** Events of a job with id > after, oldest first, at most `limit`. */
-export async function eventsAfter(prisma: PrismaClient, jobId: string, after: bigint, limit = 500): Promise<JobEventRow[]> {
+export async function eventsAfter(prisma: PrismaClient, scope: Scope, jobId: string, after: bigint, limit = 500): Promise<JobEventRow[]> {
   return prisma.jobEvent.findMany({
-    where: { jobId, id: { gt: after } },
+    where: { jobId, id: { gt: after }, job: jobScopeWhere(scope) },
     orderBy: { id: 'asc' },
     take: limit,
     select: { id: true, type: true, attempt: true, message: true, data: true, createdAt: true },
@@ -37,9 +30,9 @@ export async function eventsAfter(prisma: PrismaClient, jobId: string, after: bi
 }
 
 /** Id of the job's terminal event, or null while it has none. */
-export async function terminalEventId(prisma: PrismaClient, jobId: string): Promise<bigint | null> {
+export async function terminalEventId(prisma: PrismaClient, scope: Scope, jobId: string): Promise<bigint | null> {
   const row = await prisma.jobEvent.findFirst({
-    where: { jobId, type: { in: [...TERMINAL_EVENT_TYPES] } },
+    where: { jobId, type: { in: [...TERMINAL_EVENT_TYPES] }, job: jobScopeWhere(scope) },
     orderBy: { id: 'desc' },
     select: { id: true },
   });

@@ -138,7 +138,8 @@ function checkpointRow(jobId: string, kind: CheckpointKind, blob: CheckpointBlob
   };
 }
 
-export interface EpochRecord {
+/** One epoch as the worker writes it (not the core's per-epoch history entry). */
+export interface EpochWrite {
   jobId: string;
   attempt: number;
   epoch: number;
@@ -164,7 +165,9 @@ export interface CheckpointRetention {
  * overwrites its points, never duplicates them. (Within one statement a key may
  * appear only once, so the last point of a (name, step) wins.)
  */
-export function upsertMetricPoints(prisma: PrismaClient, jobId: string, points: MetricPoint[], time: Date): Prisma.PrismaPromise<number> {
+// Values travel as text ('0.45520916459044136', 'NaN', 'Infinity'): a float8[] parameter
+// would lose NaN/±Infinity (sent as null) and, inside a batch transaction, digits.
+export function upsertMetricPoints(prisma: Pick<PrismaClient, '$executeRaw'>, jobId: string, points: MetricPoint[], time: Date): Prisma.PrismaPromise<number> {
   const unique = new Map<string, MetricPoint>();
   for (const p of points) unique.set(`${p.name}\u0000${p.step}`, p);
   const rows = [...unique.values()];
@@ -172,7 +175,7 @@ export function upsertMetricPoints(prisma: PrismaClient, jobId: string, points: 
     INSERT INTO "metric_points" ("job_id", "name", "step", "epoch", "value", "time")
     SELECT ${jobId}::uuid, p.name, p.step, p.epoch, p.value, ${time}::timestamptz
     FROM unnest(${rows.map((p) => p.name)}::text[], ${rows.map((p) => p.step)}::int[],
-                ${rows.map((p) => p.epoch)}::int[], ${rows.map((p) => p.value)}::float8[]) AS p(name, step, epoch, value)
+                ${rows.map((p) => p.epoch)}::int[], ${rows.map((p) => String(p.value))}::text[]::float8[]) AS p(name, step, epoch, value)
     ON CONFLICT ("job_id", "name", "step") DO UPDATE
       SET "epoch" = EXCLUDED."epoch", "value" = EXCLUDED."value", "time" = EXCLUDED."time"`;
 }
@@ -185,7 +188,7 @@ export function upsertMetricPoints(prisma: PrismaClient, jobId: string, points: 
  * - the newest keepLast epoch checkpoints stay, and with keepBest the best one;
  * - is_best marks exactly one checkpoint per job: the best so far.
  */
-function checkpointOps(prisma: PrismaClient, jobId: string, blob: CheckpointBlob, retention: CheckpointRetention): Prisma.PrismaPromise<unknown>[] {
+function checkpointOps(prisma: Prisma.TransactionClient, jobId: string, blob: CheckpointBlob, retention: CheckpointRetention): Prisma.PrismaPromise<unknown>[] {
   const ops: Prisma.PrismaPromise<unknown>[] = [
     prisma.checkpoint.deleteMany({ where: { jobId, kind: 'epoch', epoch: { gte: blob.epoch } } }),
     prisma.checkpoint.deleteMany({ where: { jobId, kind: 'resume', step: { lte: blob.step } } }),
@@ -209,37 +212,42 @@ function checkpointOps(prisma: PrismaClient, jobId: string, blob: CheckpointBlob
  * shows every epoch once, with the values of its first run (a replay after a crash
  * computes the same ones). Returns whether a cancel was requested.
  */
-export async function recordEpoch(prisma: PrismaClient, r: EpochRecord): Promise<{ cancelRequested: boolean }> {
+/**
+ * Interactive write transactions carry checkpoints of up to hundreds of MB; Prisma's
+ * default 5 s timeout would fail them on a loaded machine.
+ */
+const WRITE_TRANSACTION = { maxWait: 10_000, timeout: 60_000 } as const;
+
+export async function recordEpoch(prisma: PrismaClient, r: EpochWrite): Promise<{ cancelRequested: boolean }> {
   const time = new Date();
-  const ops: Prisma.PrismaPromise<unknown>[] = [upsertMetricPoints(prisma, r.jobId, r.points, time)];
-  if (r.decision) {
-    const d = r.decision;
-    const fields = {
-      monitor: d.monitor, value: d.value, best: d.best, bestEpoch: d.bestEpoch,
-      wait: d.wait, decision: d.decision, reason: d.reason,
-    };
-    ops.push(
-      prisma.earlyStoppingDecision.upsert({
+  // An interactive transaction, not a batch: Prisma compiles a batch that mixes raw
+  // statements with model queries differently and rounds its numbers to 16 digits, so
+  // the stored value would differ from the one the trainer reported (and SSE shows).
+  return prisma.$transaction(async (tx) => {
+    await upsertMetricPoints(tx, r.jobId, r.points, time);
+    if (r.decision) {
+      const d = r.decision;
+      const fields = {
+        monitor: d.monitor, value: d.value, best: d.best, bestEpoch: d.bestEpoch,
+        wait: d.wait, decision: d.decision, reason: d.reason,
+      };
+      await tx.earlyStoppingDecision.upsert({
         where: { jobId_epoch: { jobId: r.jobId, epoch: d.epoch } },
         create: { jobId: r.jobId, epoch: d.epoch, ...fields },
         update: fields,
-      }),
-    );
-  }
-  if (r.checkpoint) ops.push(...checkpointOps(prisma, r.jobId, r.checkpoint, r.retention));
-  const data = { epoch: r.epoch, step: r.step, metrics: r.metrics, ...(r.decision && { decision: r.decision.decision }) };
-  ops.push(prisma.$executeRaw`
-    INSERT INTO "job_events" ("job_id", "type", "attempt", "message", "data")
-    SELECT ${r.jobId}::uuid, 'epoch', ${r.attempt}::int, ${`epoch ${r.epoch} done`}, ${JSON.stringify(data, jsonNumberReplacer)}::jsonb
-    WHERE NOT EXISTS (
-      SELECT 1 FROM "job_events"
-      WHERE "job_id" = ${r.jobId}::uuid AND "type" = 'epoch' AND ("data"->>'epoch')::int = ${r.epoch}::int)`);
-  ops.push(
-    prisma.job.update({ where: { id: r.jobId }, data: { progress: r.progress }, select: { cancelRequested: true } }),
-  );
-  const results = await prisma.$transaction(ops);
-  const job = results[results.length - 1] as { cancelRequested: boolean };
-  return { cancelRequested: job.cancelRequested };
+      });
+    }
+    if (r.checkpoint) for (const op of checkpointOps(tx, r.jobId, r.checkpoint, r.retention)) await op;
+    const data = { epoch: r.epoch, step: r.step, metrics: r.metrics, ...(r.decision && { decision: r.decision.decision }) };
+    await tx.$executeRaw`
+      INSERT INTO "job_events" ("job_id", "type", "attempt", "message", "data")
+      SELECT ${r.jobId}::uuid, 'epoch', ${r.attempt}::int, ${`epoch ${r.epoch} done`}, ${JSON.stringify(data, jsonNumberReplacer)}::jsonb
+      WHERE NOT EXISTS (
+        SELECT 1 FROM "job_events"
+        WHERE "job_id" = ${r.jobId}::uuid AND "type" = 'epoch' AND ("data"->>'epoch')::int = ${r.epoch}::int)`;
+    const job = await tx.job.update({ where: { id: r.jobId }, data: { progress: r.progress }, select: { cancelRequested: true } });
+    return { cancelRequested: job.cancelRequested };
+  }, WRITE_TRANSACTION);
 }
 
 export async function updateProgress(prisma: PrismaClient, jobId: string, progress: Json): Promise<void> {
@@ -254,15 +262,52 @@ export interface SuccessRecord {
   testPoints: MetricPoint[];
   finalWeights: CheckpointBlob;
   progress: Json;
+  /**
+   * Where training ended (a resume checkpoint of the last step): kept as the job's
+   * 'resume' checkpoint when a cancel request won the race against this write.
+   */
+  stoppedAt: CheckpointBlob;
 }
 
-export async function finishSucceeded(prisma: PrismaClient, s: SuccessRecord): Promise<void> {
+/**
+ * succeeded: the job is done. cancelled: a cancel was accepted (POST /cancel answered
+ * 202) after training ended but before this write, and is honoured. finished: the job
+ * had ended already (a duplicate delivery); nothing was written.
+ */
+export type FinishOutcome = 'succeeded' | 'cancelled' | 'finished';
+
+/**
+ * The terminal write of a job that trained to the end. Postgres orders it against a
+ * cancel request (requestCancel: UPDATE … WHERE status IN ('queued','running')):
+ * the job row is locked FOR UPDATE first, so a cancel either committed before (we see
+ * cancel_requested and end the job 'cancelled', keeping where it stopped) or waits
+ * for this transaction and then finds the job finished (the API answers 409). A 202
+ * for a cancel therefore always means the job ends cancelled.
+ */
+export async function finishSucceeded(prisma: PrismaClient, s: SuccessRecord): Promise<FinishOutcome> {
   const time = new Date();
-  await prisma.$transaction([
-    upsertMetricPoints(prisma, s.jobId, s.testPoints, time),
-    prisma.checkpoint.deleteMany({ where: { jobId: s.jobId, kind: 'final' } }),
-    prisma.checkpoint.createMany({ data: [checkpointRow(s.jobId, 'final', s.finalWeights)] }),
-    prisma.job.update({
+  return prisma.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ status: string; cancel_requested: boolean }[]>`
+      SELECT "status", "cancel_requested" FROM "jobs" WHERE "id" = ${s.jobId}::uuid FOR UPDATE`;
+    if (!row || (row.status !== 'running' && row.status !== 'queued')) return 'finished';
+    if (row.cancel_requested) {
+      await tx.job.update({ where: { id: s.jobId }, data: { status: 'cancelled', finishedAt: time, progress: s.progress } });
+      await tx.checkpoint.deleteMany({ where: { jobId: s.jobId, kind: 'resume' } });
+      await tx.checkpoint.createMany({ data: [checkpointRow(s.jobId, 'resume', { ...s.stoppedAt, isBest: false })] });
+      const where = `epoch ${s.stoppedAt.epoch}, step ${s.stoppedAt.step}`;
+      await tx.jobEvent.create({
+        data: {
+          jobId: s.jobId, attempt: s.attempt, type: 'cancelled',
+          message: `cancelled: the cancel request arrived after the last epoch had trained (${where}) but before the job was marked succeeded; the checkpoint of that point is kept`,
+          data: { epoch: s.stoppedAt.epoch, step: s.stoppedAt.step, trainedToTheEnd: true },
+        },
+      });
+      return 'cancelled';
+    }
+    await upsertMetricPoints(tx, s.jobId, s.testPoints, time);
+    await tx.checkpoint.deleteMany({ where: { jobId: s.jobId, kind: 'final' } });
+    await tx.checkpoint.createMany({ data: [checkpointRow(s.jobId, 'final', s.finalWeights)] });
+    await tx.job.update({
       where: { id: s.jobId },
       data: {
         status: 'succeeded',
@@ -273,9 +318,10 @@ export async function finishSucceeded(prisma: PrismaClient, s: SuccessRecord): P
         progress: s.progress,
         ...(s.diagnosis !== null && { diagnosis: s.diagnosis }),
       },
-    }),
-    prisma.jobEvent.create({ data: { jobId: s.jobId, attempt: s.attempt, type: 'succeeded', message: 'training finished' } }),
-  ]);
+    });
+    await tx.jobEvent.create({ data: { jobId: s.jobId, attempt: s.attempt, type: 'succeeded', message: 'training finished' } });
+    return 'succeeded';
+  }, WRITE_TRANSACTION);
 }
 
 /** A person-readable failure: what went wrong and, where known, when. */
@@ -346,22 +392,42 @@ export interface Requeue {
   attempt: number;
   type: 'requeued' | 'retrying';
   message: string;
+  /** the 'cancelled' event's message, for when a cancel was requested before this write */
+  cancelledMessage: string;
   /** where the attempt stopped (worker shutdown): stored as the job's 'resume' checkpoint */
   checkpoint?: CheckpointBlob;
   /** why the attempt failed: kept on the job (error) while it waits for the next attempt */
   failure?: JobFailure;
 }
 
-/** running → queued, for another attempt (worker shutdown, transient error), in one transaction. */
-export async function requeueJob(prisma: PrismaClient, r: Requeue): Promise<void> {
-  await prisma.$transaction([
-    ...(r.checkpoint ? resumeCheckpointOps(prisma, r.jobId, r.checkpoint) : []),
-    prisma.job.updateMany({
-      where: { id: r.jobId, status: 'running' },
-      data: { status: 'queued', ...(r.failure && { error: r.failure as unknown as Json }) },
-    }),
-    prisma.jobEvent.create({ data: { jobId: r.jobId, attempt: r.attempt, type: r.type, message: r.message, ...(r.failure && { data: r.failure as unknown as Json }) } }),
-  ]);
+/**
+ * running → queued, for another attempt (worker shutdown, transient error), in one
+ * transaction. A cancel requested before this write (POST /cancel answered 202) is
+ * honoured instead: the job ends 'cancelled', keeping the checkpoint. The row is
+ * locked FOR UPDATE first, so Postgres orders this against requestCancel exactly as
+ * in finishSucceeded. Returns what happened ('finished': the job was not running;
+ * nothing was written).
+ */
+export async function requeueJob(prisma: PrismaClient, r: Requeue): Promise<'requeued' | 'cancelled' | 'finished'> {
+  return prisma.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ status: string; cancel_requested: boolean }[]>`
+      SELECT "status", "cancel_requested" FROM "jobs" WHERE "id" = ${r.jobId}::uuid FOR UPDATE`;
+    if (!row || row.status !== 'running') return 'finished';
+    if (r.checkpoint) {
+      await tx.checkpoint.deleteMany({ where: { jobId: r.jobId, kind: 'resume' } });
+      await tx.checkpoint.createMany({ data: [checkpointRow(r.jobId, 'resume', { ...r.checkpoint, isBest: false })] });
+    }
+    if (row.cancel_requested) {
+      await tx.job.update({ where: { id: r.jobId }, data: { status: 'cancelled', finishedAt: new Date() } });
+      await tx.jobEvent.create({ data: { jobId: r.jobId, attempt: r.attempt, type: 'cancelled', message: r.cancelledMessage } });
+      return 'cancelled';
+    }
+    await tx.job.update({ where: { id: r.jobId }, data: { status: 'queued', ...(r.failure && { error: r.failure as unknown as Json }) } });
+    await tx.jobEvent.create({
+      data: { jobId: r.jobId, attempt: r.attempt, type: r.type, message: r.message, ...(r.failure && { data: r.failure as unknown as Json }) },
+    });
+    return 'requeued';
+  }, WRITE_TRANSACTION);
 }
 
 /** Where a job's last progress write says it was (epoch, step), for messages about lost workers. */
