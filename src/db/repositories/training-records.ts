@@ -65,15 +65,22 @@ export async function startJob(prisma: PrismaClient, jobId: string): Promise<Sta
     if (before.cancelRequested) break;
     const lost = before.status === 'running' ? lostWorker(before.attempt, before.progress) : null;
     // conditional on what we read: a concurrent requeue or cancel makes us read again
-    const updated = await prisma.job.updateMany({
-      where: { id: jobId, status: before.status, attempt: before.attempt, cancelRequested: false },
-      data: {
-        status: 'running', attempt: { increment: 1 }, startedAt: new Date(), finishedAt: null,
-        ...(lost && { error: lost as unknown as Json }),
-      },
-    });
-    if (updated.count === 0) continue;
-    if (lost) await addEvent(prisma, jobId, before.attempt, 'requeued', lost.message, lost as unknown as Json);
+    // the claim and the lost attempt's 'requeued' event commit together (see requeueStalled)
+    const claimed = await prisma.$transaction(async (tx) => {
+      const updated = await tx.job.updateMany({
+        where: { id: jobId, status: before.status, attempt: before.attempt, cancelRequested: false },
+        data: {
+          status: 'running', attempt: { increment: 1 }, startedAt: new Date(), finishedAt: null,
+          ...(lost && { error: lost as unknown as Json }),
+        },
+      });
+      if (updated.count === 0) return false;
+      if (lost) {
+        await tx.jobEvent.create({ data: { jobId, attempt: before.attempt, type: 'requeued', message: lost.message, data: lost as unknown as Json } });
+      }
+      return true;
+    }, WRITE_TRANSACTION);
+    if (!claimed) continue;
     return { kind: 'started', job: await prisma.job.findUniqueOrThrow({ where: { id: jobId } }) };
   }
   const job = await prisma.job.findUnique({ where: { id: jobId } });
@@ -452,11 +459,15 @@ export async function requeueStalled(prisma: PrismaClient, jobId: string, starte
   const row = await prisma.job.findUnique({ where: { id: jobId }, select: { attempt: true, progress: true } });
   if (!row) return false;
   const failure = lostWorker(row.attempt, row.progress);
-  const updated = await prisma.job.updateMany({
-    where: { id: jobId, status: 'running', attempt: row.attempt, startedAt: { lt: startedBefore } },
-    data: { status: 'queued', error: failure as unknown as Json },
-  });
-  if (updated.count === 0) return false;
-  await addEvent(prisma, jobId, row.attempt, 'requeued', failure.message, failure as unknown as Json);
-  return true;
+  // The status change and its event commit together: the row lock orders them before
+  // any terminal write that races with this one (a 'failed' never precedes its 'requeued').
+  return prisma.$transaction(async (tx) => {
+    const updated = await tx.job.updateMany({
+      where: { id: jobId, status: 'running', attempt: row.attempt, startedAt: { lt: startedBefore } },
+      data: { status: 'queued', error: failure as unknown as Json },
+    });
+    if (updated.count === 0) return false;
+    await tx.jobEvent.create({ data: { jobId, attempt: row.attempt, type: 'requeued', message: failure.message, data: failure as unknown as Json } });
+    return true;
+  }, WRITE_TRANSACTION);
 }
