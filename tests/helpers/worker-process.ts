@@ -15,9 +15,13 @@ export interface WorkerProcessOptions {
   databaseUrl: string;
   queuePrefix: string;
   redisUrl?: string;
-  /** BullMQ lock; short so a killed worker's job is taken over within seconds (default 2000) */
+  /**
+   * BullMQ lock; short so a killed worker's job is taken over within seconds (default
+   * 5000: at 2000 a live worker on a machine with load 15 missed its renewal and lost
+   * its job to another worker, which the crash tests then counted as an extra attempt)
+   */
   lockMs?: number;
-  /** stall check interval (default 1000) */
+  /** stall check interval (default 1500) */
   stalledIntervalMs?: number;
   maxStalledCount?: number;
   trainerThreads?: number;
@@ -56,8 +60,8 @@ export async function spawnWorker(opts: WorkerProcessOptions): Promise<WorkerPro
       DATABASE_URL: opts.databaseUrl,
       REDIS_URL: opts.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       QUEUE_PREFIX: opts.queuePrefix,
-      WORKER_LOCK_MS: String(opts.lockMs ?? 2000),
-      WORKER_STALLED_INTERVAL_MS: String(opts.stalledIntervalMs ?? 1000),
+      WORKER_LOCK_MS: String(opts.lockMs ?? 5000),
+      WORKER_STALLED_INTERVAL_MS: String(opts.stalledIntervalMs ?? 1500),
       ...(opts.maxStalledCount !== undefined && { WORKER_MAX_STALLED_COUNT: String(opts.maxStalledCount) }),
       TRAINER_THREADS: String(opts.trainerThreads ?? 1),
       LOG_LEVEL: 'info',
