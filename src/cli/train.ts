@@ -5,6 +5,7 @@
 //   --json         print one JSON line per epoch instead of the table
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { formatDiagnosis } from '../core/diagnosis.js';
 import { ThreadPool, threadEngine } from '../core/pool.js';
 import { train } from '../core/trainer.js';
 import type { EpochEnd, TrainProgress } from '../core/train-types.js';
@@ -28,6 +29,8 @@ function fail(message: string): never {
 if (positionals.length !== 1) fail('usage: npm run train -- <spec.json> [--out weights.safetensors] [--epochs N] [--threads N] [--json]');
 let raw: unknown;
 try { raw = JSON.parse(readFileSync(positionals[0], 'utf8')); } catch (err) { fail(`cannot read ${positionals[0]}: ${(err as Error).message}`); }
+// a labelled diagnosis scenario (examples/diagnosis/*.json) wraps its spec: { expect, spec }
+if (raw !== null && typeof raw === 'object' && 'expect' in raw && 'spec' in raw) raw = (raw as { spec: unknown }).spec;
 const r0 = raw as { training?: Record<string, unknown> };
 if (values.epochs) r0.training = { ...r0.training, epochs: Number(values.epochs) };
 if (values.threads) r0.training = { ...r0.training, threads: Number(values.threads) };
@@ -75,10 +78,7 @@ try {
   if (result.stoppedEarly) lines.push(`stopped early at epoch ${result.epochs}: ${result.stopDecision?.reason}`);
   if (result.best) lines.push(`best epoch ${result.best.epoch}`);
   if (result.testMetrics) lines.push(`test: ${Object.entries(result.testMetrics).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(', ')}`);
-  const d = result.diagnosis;
-  lines.push(`diagnosis: ${d.verdict} — ${d.summary}`);
-  for (const f of d.findings) lines.push(`  - ${f.message}`);
-  for (const s of d.suggestions) lines.push(`  → ${s}`);
+  lines.push(...formatDiagnosis(result.diagnosis));
   if (values.out) { writeFileSync(values.out, result.weights); lines.push(`weights written to ${values.out} (${result.weights.length} bytes)`); }
   process.stdout.write(`\n${lines.join('\n')}\n`);
 } catch (err) {
