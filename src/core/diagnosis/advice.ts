@@ -2,6 +2,7 @@
 // and never what the spec already does (early stopping with restoreBest on, dropout
 // present, L2 set) — then the advice is to change that setting instead.
 import { dropoutLayers, hiddenLayers, narrowLayers, saturatingLayers } from './facts.js';
+import { IMPROVING_RATE } from './rules/fit.js';
 import type { DiagnosisContext, Finding } from './types.js';
 
 const ADAPTIVE = new Set(['adam', 'rmsprop', 'adagrad']);
@@ -95,6 +96,7 @@ function trainingAdvice(f: Finding, ctx: DiagnosisContext): string[] {
       out.push(...adamIfPlain(ctx, ''));
       break;
   }
+  if (f.evidence.recent_rate !== undefined && f.evidence.recent_rate >= IMPROVING_RATE) out.push('The loss is still falling: train for more epochs too');
   return out;
 }
 

@@ -21,7 +21,7 @@ export const CHANCE_LOSS_TOLERANCE = 0.1;
 /** Still improving fast: the monitored loss fell ≥ 4% of its level per epoch over the last epochs, beyond its noise. */
 export const IMPROVING_RATE = 0.04;
 /** The window (epochs) the recent trend is measured over. */
-export const TREND_EPOCHS = 4;
+export const TREND_EPOCHS = 3;
 /**
  * Updates below 1e-4 of the weights per step barely move them (the rule of thumb for a
  * good learning rate is an update_ratio near 1e-3): the learning rate is too low.
@@ -29,6 +29,14 @@ export const TREND_EPOCHS = 4;
 export const LOW_UPDATE_RATIO = 1e-4;
 /** A hidden layer this narrow (or narrower) is a small model for anything but a toy problem. */
 export const FEW_UNITS = 8;
+
+/** A hidden layer this wide can fit far more than a 2-D toy set or an MNIST subset: its plateau is the data's. */
+export const WIDE = 64;
+
+function widestHidden(ctx: DiagnosisContext): number {
+  const h = hiddenLayers(ctx);
+  return h.length ? Math.max(...h.map((l) => l.units)) : 0;
+}
 
 export interface Fit {
   /** classifier: max(train_accuracy, val_accuracy) (dropout lowers the training-mode accuracy); null for regression */
@@ -55,7 +63,8 @@ export function measureFit(history: EpochMetrics[], ctx: DiagnosisContext): Fit 
   const s = slope(window);
   const rate = window.length >= 2 ? -s / mean(window) : 0;
   const significance = window.length >= 2 ? (-s * (window.length - 1)) / noise(ys) : 0;
-  const improving = rate >= IMPROVING_RATE && significance >= SIGNIFICANT;
+  // two points have no noise to compare with: a trend needs three epochs
+  const improving = ys.length >= 3 && rate >= IMPROVING_RATE && significance >= SIGNIFICANT;
   const poor = accuracy !== null ? accuracy < chance + POOR_FIT * (1 - chance) : false;
   return { accuracy, chance, poor, rate, significance, improving, monitor };
 }
@@ -131,7 +140,11 @@ export function trainingFit(history: EpochMetrics[], ctx: DiagnosisContext, fit:
     }
     if (!fit.poor || acc === null) return null;
     // a narrow layer caps the fit however long it trains; otherwise a fast fall means "train longer"
-    if (fit.improving && found?.cause !== 'narrow-layer' && found?.cause !== 'learning-rate-too-low') return null;
+    // (barely above chance, though, it is a training problem whatever the trend)
+    if (fit.improving && !nearChance && found?.cause !== 'narrow-layer' && found?.cause !== 'learning-rate-too-low') return null;
+    // a wide model, no dropout, steps of a sound size, levelled off well above chance: the classes overlap
+    // (noise in the data) rather than the model being too small, so nothing in the spec is to blame
+    if (!found && !nearChance && widestHidden(ctx) >= WIDE) return null;
     const trend = fit.improving ? `${fit.monitor} still falls ${pct(fit.rate)} per epoch` : `${fit.monitor} has levelled off (${pct(Math.max(fit.rate, 0))} per epoch over the last epochs)`;
     return withCause({
       kind: 'underfitting',
