@@ -47,6 +47,7 @@ export const JobProgressSchema = Type.Object(
     batchesPerEpoch: Type.Optional(Type.Integer()),
     samplesPerSecond: Type.Optional(StoredNumber),
     etaSeconds: Type.Optional(StoredNumber),
+    threads: Type.Optional(Type.Integer({ description: 'threads this attempt trains with (spec.training.threads, else the worker\'s TRAINER_THREADS)' })),
     updatedAt: Type.String({ format: 'date-time', description: 'when the worker wrote this (at most every 2 s)' }),
   },
   { title: 'JobProgress' },
@@ -68,6 +69,7 @@ export const StopDecisionSchema = Type.Object(
 
 export const JobResultSchema = Type.Object(
   {
+    threads: Type.Optional(Type.Integer({ description: 'threads the last attempt trained with' })),
     epochs: Type.Integer({ description: 'epochs completed' }),
     step: Type.Integer({ description: 'global optimizer steps' }),
     finalMetrics: MetricMap('the last epoch\'s metrics (after restoreBest: the best epoch\'s)'),

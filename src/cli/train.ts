@@ -5,6 +5,7 @@
 //   --json         print one JSON line per epoch instead of the table
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
 import { formatDiagnosis } from '../core/diagnosis.js';
 import { ThreadPool, threadEngine } from '../core/pool.js';
 import { train } from '../core/trainer.js';
@@ -47,7 +48,9 @@ try {
   fail(err instanceof DatasetError ? err.message : String(err));
 }
 
-const pool = new ThreadPool(Math.max(0, (spec.training.threads ?? 1) - 1));
+// like a worker: without training.threads, TRAINER_THREADS (default: the machine's cores)
+const threads = spec.training.threads ?? loadConfig().trainerThreads;
+const pool = new ThreadPool(Math.max(0, threads - 1));
 const tty = process.stderr.isTTY;
 const cols = ['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'samples/s', 'early stopping'];
 const widths = [5, 10, 9, 10, 9, 9, 0];
@@ -71,7 +74,7 @@ function epochEnd(e: EpochEnd): void {
 
 try {
   const result = await train({
-    spec: toTrainSpec(spec), data, specHash: specHash(spec), engine: threadEngine(pool),
+    spec: toTrainSpec(spec, threads), data, specHash: specHash(spec), engine: threadEngine(pool),
     hooks: { onEpochEnd: epochEnd, onProgress: progress },
   });
   const lines: string[] = [];
