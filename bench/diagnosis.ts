@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     rows.push({ s, d: result.diagnosis, seconds, history });
     const ok = matches(result.diagnosis, s.expect);
-    process.stdout.write(`${ok ? 'ok  ' : 'MISS'} ${s.name.padEnd(20)} ${seconds.toFixed(1).padStart(5)} s  ` +
+    process.stdout.write(`${ok ? 'ok  ' : 'MISS'} ${s.name.padEnd(24)} ${seconds.toFixed(1).padStart(5)} s  ` +
       `expected ${label(s.expect.verdict, s.expect.cause, s.expect.severity)}, got ${label(result.diagnosis.verdict, result.diagnosis.cause, result.diagnosis.severity)}\n`);
   }
 
@@ -74,7 +74,8 @@ async function main(): Promise<void> {
   out.push('', 'findings per scenario');
   for (const { s, d } of rows) {
     out.push(`${s.name}: ${label(d.verdict, d.cause, d.severity)} — ${d.summary}`);
-    for (const f of d.findings) out.push(`    - [${f.kind}] ${f.message}`);
+    // the summary is the main finding's message: the others follow
+    for (const f of d.findings.slice(1)) out.push(`    - [${f.kind}] ${f.message}`);
     for (const x of d.suggestions) out.push(`    → ${x}`);
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -8,8 +8,8 @@ import { SIGNIFICANT } from './learning-rate.js';
 
 /** val_loss must have stayed above its minimum for this many epochs: one bad epoch is noise. */
 export const OVERFIT_RISING_EPOCHS = 2;
-/** A rise of 10% of the lowest val_loss (and beyond its noise) is clear overfitting; less is mild. */
-export const CLEAR_RISE = 0.1;
+/** A rise of 15% of the lowest val_loss (and beyond its noise) is clear overfitting; less is mild. */
+export const CLEAR_RISE = 0.15;
 
 export function overfitting(history: EpochMetrics[], _ctx: DiagnosisContext): Finding | null {
   const withVal = history.filter((r) => Number.isFinite(r.metrics.val_loss) && Number.isFinite(r.metrics.train_loss));
