@@ -171,7 +171,7 @@ export function stillImproving(history: EpochMetrics[], ctx: DiagnosisContext, f
   return {
     kind: 'still-improving', cause: 'too-few-epochs',
     message: `${fit.monitor} still falls ${pct(fit.rate)} per epoch over the last ${Math.min(TREND_EPOCHS, ys.length)} epochs ` +
-      `(${fmt(fit.significance)}× its epoch-to-epoch noise) and is ${fmt(ys.at(-1)!)} at epoch ${epoch}` +
+      `(${fit.significance.toFixed(1)}× its epoch-to-epoch noise) and is ${fmt(ys.at(-1)!)} at epoch ${epoch}` +
       (ctx.epochs !== undefined && ctx.epochs === epoch ? `, the last of the ${ctx.epochs} epochs asked for` : ''),
     evidence: { recent_rate: fit.rate, significance: fit.significance, [fit.monitor]: ys.at(-1)!, epoch },
   };
