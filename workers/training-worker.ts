@@ -16,7 +16,8 @@
 // BullMQ fails the job (onFailed writes a reason a person understands).
 //
 // Threads: one ThreadPool (TRAINER_THREADS − 1 threads) per concurrent job slot, so
-// jobs never share a pool; a job uses min(spec.training.threads, TRAINER_THREADS).
+// jobs never share a pool; a job uses min(spec.training.threads, TRAINER_THREADS), all of
+// TRAINER_THREADS when the spec names none; progress.threads and result.threads say which.
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
@@ -168,8 +169,10 @@ export class TrainingWorker {
     if (this.closing) controller.abort('shutdown');
     let attempt = 0;
     let pool: ThreadPool | undefined;
+    /** the thread count this attempt trains with, reported in progress and result */
+    let threads: number | undefined;
     const progress = new ProgressThrottle(async (p) => {
-      await updateProgress(prisma, jobId, p as unknown as Json).catch((err) => log.warn({ err }, 'progress update failed'));
+      await updateProgress(prisma, jobId, { ...p, threads } as unknown as Json).catch((err) => log.warn({ err }, 'progress update failed'));
     });
     try {
       const started = await startJob(prisma, jobId);
@@ -205,7 +208,8 @@ export class TrainingWorker {
         if (!initialWeights) throw new PermanentJobError('CHECKPOINT_NOT_FOUND', `initialWeights.checkpointId ${initialId} does not exist (any more)`);
       }
 
-      const threads = Math.max(1, Math.min(spec.training.threads, config.trainerThreads));
+      // a step splits into at most batchSize shards (threadEngine)
+      threads = Math.max(1, Math.min(spec.training.threads ?? config.trainerThreads, config.trainerThreads, spec.training.batchSize));
       const retention = { keepLast: spec.checkpoints.keepLast, keepBest: spec.checkpoints.keepBest };
 
       pool = this.takePool();
@@ -235,7 +239,7 @@ export class TrainingWorker {
             await progress.settle();
             const { cancelRequested } = await recordEpoch(prisma, {
               jobId, attempt, epoch: e.epoch, step: e.step, points: e.points, metrics: e.metrics, decision: e.decision,
-              checkpoint, retention, progress: { ...current, epoch: e.epoch, step: e.step, updatedAt: new Date().toISOString() } as unknown as Json,
+              checkpoint, retention, progress: { ...current, threads, epoch: e.epoch, step: e.step, updatedAt: new Date().toISOString() } as unknown as Json,
             });
             this.announce(jobId);
             log.debug({ epoch: e.epoch, metrics: e.metrics }, 'epoch done');
@@ -274,11 +278,11 @@ export class TrainingWorker {
       await this.opts.beforeTerminalWrite?.(jobId);
       const outcome = await finishSucceeded(prisma, {
         jobId, attempt,
-        result: resultJson(result),
+        result: resultJson(result, threads),
         diagnosis: result.diagnosis as unknown as Json,
         testPoints: result.testPoints,
         finalWeights: { epoch: result.epochs, step: result.step, isBest: false, metrics: result.finalMetrics, data: result.weights },
-        progress: { ...(progress.latest ?? {}), epoch: result.epochs, step: result.step, etaSeconds: 0, updatedAt: new Date().toISOString() } as Json,
+        progress: { ...(progress.latest ?? {}), threads, epoch: result.epochs, step: result.step, etaSeconds: 0, updatedAt: new Date().toISOString() } as Json,
         stoppedAt: { epoch: result.epochs, step: result.step, isBest: false, metrics: result.finalMetrics, data: result.checkpoint },
       });
       if (outcome === 'cancelled') log.info({ epochs: result.epochs, step: result.step }, 'cancelled after the last epoch, before the terminal write');
@@ -374,8 +378,9 @@ function describeResume(r: ResumePoint, batchesPerEpoch: number): { message: str
   return { message: base, data: { epoch: r.epoch, step: r.step, checkpointId: r.checkpointId, kind: r.kind } };
 }
 
-function resultJson(r: TrainResult): Json {
+function resultJson(r: TrainResult, threads: number): Json {
   return {
+    threads,
     epochs: r.epochs,
     step: r.step,
     finalMetrics: r.finalMetrics,

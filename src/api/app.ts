@@ -33,6 +33,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // parser would hand a JSON spec sent as text/plain to the route as one string
   // ("must be an object"); without it the answer is a 415 that names the fix.
   app.removeContentTypeParser('text/plain');
+  // Many clients send Content-Type: application/json on every POST, also on those
+  // without a body (POST /v1/jobs/:id/cancel): an empty body is no body on a route that
+  // takes none; where a body is required it is still refused (FST_ERR_CTP_EMPTY_JSON_BODY).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' && request.routeOptions.schema?.body === undefined) return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
 
   installErrorHandling(app);
   await installOpenApi(app);

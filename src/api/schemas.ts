@@ -3,7 +3,7 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { JOB_STATUSES } from '../db/repositories/job-status.js';
 import type { JobFailure } from '../db/repositories/training-records.js';
-import type { Diagnosis } from '../core/diagnosis.js';
+import { CAUSES, FINDING_KINDS, type Diagnosis } from '../core/diagnosis.js';
 import type { TrainProgress, TrainResult } from '../core/train-types.js';
 import type { EarlyStoppingDecision } from '../core/types.js';
 import { MONITORS } from '../spec/schema.js';
@@ -47,6 +47,7 @@ export const JobProgressSchema = Type.Object(
     batchesPerEpoch: Type.Optional(Type.Integer()),
     samplesPerSecond: Type.Optional(StoredNumber),
     etaSeconds: Type.Optional(StoredNumber),
+    threads: Type.Optional(Type.Integer({ description: 'threads this attempt trains with (spec.training.threads, else the worker\'s TRAINER_THREADS)' })),
     updatedAt: Type.String({ format: 'date-time', description: 'when the worker wrote this (at most every 2 s)' }),
   },
   { title: 'JobProgress' },
@@ -68,6 +69,7 @@ export const StopDecisionSchema = Type.Object(
 
 export const JobResultSchema = Type.Object(
   {
+    threads: Type.Optional(Type.Integer({ description: 'threads the last attempt trained with' })),
     epochs: Type.Integer({ description: 'epochs completed' }),
     step: Type.Integer({ description: 'global optimizer steps' }),
     finalMetrics: MetricMap('the last epoch\'s metrics (after restoreBest: the best epoch\'s)'),
@@ -94,12 +96,16 @@ export const JobErrorSchema = Type.Object(
 
 export const DiagnosisSchema = Type.Object(
   {
-    verdict: Type.Enum(['healthy', 'underfitting', 'overfitting', 'vanishing-gradients', 'not-learning', 'too-early']),
+    verdict: Type.Enum(['healthy', 'underfitting', 'overfitting', 'vanishing-gradients', 'not-learning', 'train-longer', 'too-early']),
+    cause: Type.Optional(Type.Union([Type.Enum([...CAUSES]), Type.Null()], { description: 'what in the spec the main finding blames, if anything' })),
+    severity: Type.Optional(Type.Union([Type.Enum(['mild', 'clear']), Type.Null()], { description: 'overfitting: mild (beyond the noise, but small) or clear' })),
     summary: Type.String(),
     findings: Type.Array(Type.Object({
-      kind: Type.Enum(['diverged', 'not-learning', 'underfitting', 'vanishing-gradients', 'overfitting']),
+      kind: Type.Enum([...FINDING_KINDS]),
       message: Type.String(),
       evidence: MetricMap('the numbers the finding rests on'),
+      cause: Type.Optional(Type.Enum([...CAUSES])),
+      severity: Type.Optional(Type.Enum(['mild', 'clear'])),
     })),
     suggestions: Type.Array(Type.String()),
   },

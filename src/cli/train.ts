@@ -5,6 +5,8 @@
 //   --json         print one JSON line per epoch instead of the table
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { formatDiagnosis } from '../core/diagnosis.js';
 import { ThreadPool, threadEngine } from '../core/pool.js';
 import { train } from '../core/trainer.js';
 import type { EpochEnd, TrainProgress } from '../core/train-types.js';
@@ -28,6 +30,8 @@ function fail(message: string): never {
 if (positionals.length !== 1) fail('usage: npm run train -- <spec.json> [--out weights.safetensors] [--epochs N] [--threads N] [--json]');
 let raw: unknown;
 try { raw = JSON.parse(readFileSync(positionals[0], 'utf8')); } catch (err) { fail(`cannot read ${positionals[0]}: ${(err as Error).message}`); }
+// a labelled diagnosis scenario (examples/diagnosis/*.json) wraps its spec: { expect, spec }
+if (raw !== null && typeof raw === 'object' && 'expect' in raw && 'spec' in raw) raw = (raw as { spec: unknown }).spec;
 const r0 = raw as { training?: Record<string, unknown> };
 if (values.epochs) r0.training = { ...r0.training, epochs: Number(values.epochs) };
 if (values.threads) r0.training = { ...r0.training, threads: Number(values.threads) };
@@ -44,7 +48,9 @@ try {
   fail(err instanceof DatasetError ? err.message : String(err));
 }
 
-const pool = new ThreadPool(Math.max(0, (spec.training.threads ?? 1) - 1));
+// like a worker: without training.threads, TRAINER_THREADS (default: the machine's cores)
+const threads = spec.training.threads ?? loadConfig().trainerThreads;
+const pool = new ThreadPool(Math.max(0, threads - 1));
 const tty = process.stderr.isTTY;
 const cols = ['epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'samples/s', 'early stopping'];
 const widths = [5, 10, 9, 10, 9, 9, 0];
@@ -68,17 +74,14 @@ function epochEnd(e: EpochEnd): void {
 
 try {
   const result = await train({
-    spec: toTrainSpec(spec), data, specHash: specHash(spec), engine: threadEngine(pool),
+    spec: toTrainSpec(spec, threads), data, specHash: specHash(spec), engine: threadEngine(pool),
     hooks: { onEpochEnd: epochEnd, onProgress: progress },
   });
   const lines: string[] = [];
   if (result.stoppedEarly) lines.push(`stopped early at epoch ${result.epochs}: ${result.stopDecision?.reason}`);
   if (result.best) lines.push(`best epoch ${result.best.epoch}`);
   if (result.testMetrics) lines.push(`test: ${Object.entries(result.testMetrics).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(', ')}`);
-  const d = result.diagnosis;
-  lines.push(`diagnosis: ${d.verdict} — ${d.summary}`);
-  for (const f of d.findings) lines.push(`  - ${f.message}`);
-  for (const s of d.suggestions) lines.push(`  → ${s}`);
+  lines.push(...formatDiagnosis(result.diagnosis));
   if (values.out) { writeFileSync(values.out, result.weights); lines.push(`weights written to ${values.out} (${result.weights.length} bytes)`); }
   process.stdout.write(`\n${lines.join('\n')}\n`);
 } catch (err) {

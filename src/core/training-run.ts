@@ -87,6 +87,9 @@ export class TrainingRun {
       task: data.task, outputSize: data.outputSize,
       hasDropout: spec.model.layers.some((l) => l.type === 'dropout'),
       activations: spec.model.layers.map((l) => (l.type === 'dense' ? l.activation : l.type)),
+      layers: spec.model.layers, init: spec.model.init,
+      optimizer: { type: spec.optimizer.type, learningRate: spec.optimizer.learningRate },
+      regularization: spec.regularization, earlyStopping: spec.earlyStopping, epochs: t.epochs,
     };
 
     if (opts.resumeFrom) {
@@ -163,6 +166,8 @@ export class TrainingRun {
     this.engine.step(train, this.order, start, rows, seed, step, sampleRatio, stats);
     const batchLoss = stats[LOSS_STATS.sum] / rows;
     if (!Number.isFinite(batchLoss)) throw this.divergence(epoch, b + 1, batchLoss);
+    // the untrained network's loss, which the diagnosis compares epoch 1 with (a blow-up); not kept across a resume
+    if (step === 1) this.diagnosisContext.initialLoss = batchLoss;
     totals.lossSum += stats[LOSS_STATS.sum]; totals.correct += stats[LOSS_STATS.correct]; totals.seen += rows;
     const layerStats = this.engine.layerStats, trainable = this.trainable;
     for (let l = 0; l < trainable.length; l++) {

@@ -25,7 +25,10 @@ export const MODEL_DEFAULTS = { init: 'auto', dropoutInference: 'weight-scaling'
 export const DENSE_DEFAULTS = { activation: 'linear' } as const;
 export const DATASET_DEFAULTS = { validationSplit: 0 } as const;
 export const REGULARIZATION_DEFAULTS = { l1: 0, l2: 0 } as const;
-export const TRAINING_DEFAULTS = { shuffle: true, seed: 0, threads: 1, batchLossEvery: 10 } as const;
+// training.threads has no default in the spec: absent, it means "the worker's TRAINER_THREADS"
+// (toTrainSpec's defaultThreads). Results agree to 1e-5 at any thread count (DESIGN.md,
+// Determinism), so the count is no part of the spec's identity and stays out of its hash.
+export const TRAINING_DEFAULTS = { shuffle: true, seed: 0, batchLossEvery: 10 } as const;
 export const EARLY_STOPPING_DEFAULTS = { monitor: 'val_loss', mode: 'auto', patience: 3, minDelta: 0, restoreBest: true } as const;
 export const CHECKPOINT_DEFAULTS = { everyEpochs: 1, keepLast: 3, keepBest: true } as const;
 
@@ -34,8 +37,10 @@ export const CHECKPOINT_DEFAULTS = { everyEpochs: 1, keepLast: 3, keepBest: true
  * initialWeights. It is stored and hashed, and must validate again unchanged, so
  * `earlyStopping` stays absent (never stop early) instead of null.
  */
-export interface NormalizedJobSpec extends Omit<TrainSpec, 'earlyStopping'> {
+export interface NormalizedJobSpec extends Omit<TrainSpec, 'earlyStopping' | 'training'> {
   name: string;
+  /** threads only where the spec gave it */
+  training: Omit<TrainSpec['training'], 'threads'> & { threads?: number };
   /** validationSplit always set; synthetic sets also get n, noise, seed (and classes for spirals/blobs) */
   dataset: JobSpec['dataset'] & { validationSplit: number };
   earlyStopping?: EarlyStoppingSpec;
@@ -50,11 +55,16 @@ export type _NormalizedFits = [
   Assert<Fits<NormalizedJobSpec['dataset'], DatasetSpec>>,
 ];
 
-/** The core's view of a normalized spec: the training parts, earlyStopping null when absent. */
-export function toTrainSpec(spec: NormalizedJobSpec): TrainSpec {
+/**
+ * The core's view of a normalized spec: the training parts, earlyStopping null when
+ * absent, and training.threads = the spec's, else `defaultThreads` (a worker passes its
+ * TRAINER_THREADS).
+ */
+export function toTrainSpec(spec: NormalizedJobSpec, defaultThreads = 1): TrainSpec {
   return {
     model: spec.model, loss: spec.loss, optimizer: spec.optimizer, regularization: spec.regularization,
-    training: spec.training, earlyStopping: spec.earlyStopping ?? null, checkpoints: spec.checkpoints,
+    training: { ...spec.training, threads: spec.training.threads ?? defaultThreads },
+    earlyStopping: spec.earlyStopping ?? null, checkpoints: spec.checkpoints,
   };
 }
 

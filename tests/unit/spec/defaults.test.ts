@@ -27,7 +27,7 @@ test('every default is filled in a minimal spec', () => {
     loss: 'cross-entropy',
     optimizer: { type: 'sgd', learningRate: 0.1 },
     regularization: { l1: 0, l2: 0 },
-    training: { epochs: 1, batchSize: 32, shuffle: true, seed: 0, threads: 1, batchLossEvery: 10 },
+    training: { epochs: 1, batchSize: 32, shuffle: true, seed: 0, batchLossEvery: 10 },
     checkpoints: { everyEpochs: 1, keepLast: 3, keepBest: true },
   });
   assert.equal('earlyStopping' in result.spec, false, 'absent early stopping stays absent (never stop early)');
