@@ -374,20 +374,22 @@ export async function finishCancelled(
   message: string,
   checkpoint?: CheckpointBlob,
 ): Promise<JobRow | null> {
-  const [updated] = await prisma.$transaction([
-    prisma.job.updateMany({
+  // the status and its 'cancelled' event commit together: whoever sees the job
+  // cancelled also sees why
+  return prisma.$transaction(async (tx) => {
+    const updated = await tx.job.updateMany({
       where: { id: job.id, status: { in: ['queued', 'running'] } },
       data: { status: 'cancelled', finishedAt: new Date(), cancelRequested: true },
-    }),
-    ...(checkpoint ? resumeCheckpointOps(prisma, job.id, checkpoint) : []),
-  ]);
-  if ((updated as { count: number }).count === 0) return null;
-  await addEvent(prisma, job.id, job.attempt, 'cancelled', message);
-  return prisma.job.findUnique({ where: { id: job.id } });
+    });
+    if (updated.count === 0) return null;
+    if (checkpoint) for (const op of resumeCheckpointOps(tx, job.id, checkpoint)) await op;
+    await tx.jobEvent.create({ data: { jobId: job.id, attempt: job.attempt, type: 'cancelled', message } });
+    return tx.job.findUnique({ where: { id: job.id } });
+  }, WRITE_TRANSACTION);
 }
 
 /** A 'resume' checkpoint replaces the job's previous one (at most one per job). */
-function resumeCheckpointOps(prisma: PrismaClient, jobId: string, blob: CheckpointBlob): Prisma.PrismaPromise<unknown>[] {
+function resumeCheckpointOps(prisma: Prisma.TransactionClient, jobId: string, blob: CheckpointBlob): Prisma.PrismaPromise<unknown>[] {
   return [
     prisma.checkpoint.deleteMany({ where: { jobId, kind: 'resume' } }),
     prisma.checkpoint.createMany({ data: [checkpointRow(jobId, 'resume', { ...blob, isBest: false })] }),
