@@ -17,7 +17,11 @@ export function scaled(spec: Spec, level: Level, moderate: { limit?: number; epo
   const cap = level === 'quick' ? { limit: 600, epochs: 2 } : level === 'moderate' ? moderate : {};
   if (cap.limit !== undefined) s.dataset.limit = Math.min(s.dataset.limit ?? Infinity, cap.limit);
   if (cap.epochs !== undefined) s.training.epochs = Math.min(s.training.epochs, cap.epochs);
-  if (level === 'quick' && s.training.batchSize > 64) s.training.batchSize = 64;
+  if (level === 'quick') {
+    // the code path, not the result: small batches and narrow layers keep CI fast
+    if (s.training.batchSize > 64) s.training.batchSize = 64;
+    for (const l of s.model.layers) if (l.units > 32 && l !== s.model.layers.at(-1)) l.units = 32;
+  }
   return s;
 }
 

@@ -26,7 +26,7 @@ export function lineChart(lines: Line[], o: ChartOptions): string {
     const xv = x0 + ((x1 - x0) * k) / 5, yv = y0 + ((y1 - y0) * k) / 5;
     const X = px(xv), Y = H - B - ((yv - y0) / (y1 - y0)) * (H - T - B);
     out.push(`<line x1="${X}" y1="${H - B}" x2="${X}" y2="${H - B + 4}" stroke="black"/><text x="${X}" y="${H - B + 16}" text-anchor="middle">${fmt(xv)}</text>`);
-    out.push(`<line x1="${L - 4}" y1="${Y}" x2="${L}" y2="${Y}" stroke="black"/><text x="${L - 6}" y="${Y + 4}" text-anchor="end">${o.logY ? `1e${fmt(yv)}` : fmt(yv)}</text>`);
+    out.push(`<line x1="${L - 4}" y1="${Y}" x2="${L}" y2="${Y}" stroke="black"/><text x="${L - 6}" y="${Y + 4}" text-anchor="end">${fmt(o.logY ? 10 ** yv : yv)}</text>`);
   }
   out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">${esc(o.x)}</text>`);
   out.push(`<text x="16" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(T + H - B) / 2})">${esc(o.y)}${o.logY ? ' (log)' : ''}</text>`);

@@ -9,10 +9,10 @@ export const dropout: Claim = {
   specs: ['examples/experiments/dropout.json'],
   async run(ctx) {
     const base = scaled(loadSpec(ctx, 'dropout.json'), ctx.level, { limit: 1000, epochs: 12 });
-    const out = base.model.layers.at(-1);
+    const out = base.model.layers.at(-1), width = base.model.layers[0].units;
     const nets = {
-      // 2×512 ReLU on a few hundred samples: overfits
-      big: (p: number) => [{ type: 'dense', units: 512, activation: 'relu' }, ...(p ? [{ type: 'dropout', rate: p }] : []), { type: 'dense', units: 512, activation: 'relu' }, ...(p ? [{ type: 'dropout', rate: p }] : []), out],
+      // 2×512 ReLU (the spec's width) on a few hundred samples: overfits
+      big: (p: number) => [{ type: 'dense', units: width, activation: 'relu' }, ...(p ? [{ type: 'dropout', rate: p }] : []), { type: 'dense', units: width, activation: 'relu' }, ...(p ? [{ type: 'dropout', rate: p }] : []), out],
       // 4 ReLU units: underfits
       tiny: (p: number) => [{ type: 'dense', units: 4, activation: 'relu' }, ...(p ? [{ type: 'dropout', rate: p }] : []), out],
     };
@@ -34,7 +34,7 @@ export const dropout: Claim = {
     return {
       held: helps && hurts, jobs, budget: budgetOf(base), numbers: { ...n, overfitting_net_helped: helps, underfitting_net_hurt: hurts },
       plots: [{ file: 'dropout.svg', caption: 'validation accuracy per epoch, with and without dropout 0.5', svg: lineChart(lines, { title: 'dropout on an overfitting and an underfitting net', x: 'epoch', y: 'val_accuracy' }) }],
-      summary: `2×512 net: train ${n.big.train_accuracy} → ${n['big+dropout'].train_accuracy}, val ${n.big.val_accuracy} → ${n['big+dropout'].val_accuracy} with dropout; 4-unit net: val ${n.tiny.val_accuracy} → ${n['tiny+dropout'].val_accuracy}.`,
+      summary: `2×${width} net: train ${n.big.train_accuracy} → ${n['big+dropout'].train_accuracy}, val ${n.big.val_accuracy} → ${n['big+dropout'].val_accuracy} with dropout; 4-unit net: val ${n.tiny.val_accuracy} → ${n['tiny+dropout'].val_accuracy}.`,
     };
   },
 };

@@ -16,7 +16,8 @@ export const maxout: Claim = {
     const fit = {
       name: 'maxout-fits-relu',
       dataset: { name: 'inline', features: xs.map((x) => [x]), labels: xs.map((x) => [Math.max(0, TARGET.w * x + TARGET.b)]) },
-      model: { layers: [{ type: 'maxout', units: 1, pieces: 2 }] },
+      // the last layer must be dense: a linear 1→1 output a·m + c on top of the maxout unit m
+      model: { layers: [{ type: 'maxout', units: 1, pieces: 2 }, { type: 'dense', units: 1, activation: 'linear' }] },
       loss: 'mse',
       optimizer: { type: 'adam', learningRate: 0.02 },
       training: { epochs: ctx.level === 'quick' ? 20 : 200, batchSize: 32, seed: 3 },
@@ -25,7 +26,9 @@ export const maxout: Claim = {
     const ck = (await ctx.service.checkpoints(f.id)).reduce((a, b) => (b.epoch > a.epoch ? b : a));
     const t = decodeSafetensors(await ctx.service.download(ck.id)).tensors;
     const W = t.get('layers.0.weight')!.data as Float32Array, B = t.get('layers.0.bias')!.data as Float32Array;
-    const pieces = [0, 1].map((k) => ({ w: round(W[k], 3), b: round(B[k], 3) }));
+    const a = (t.get('layers.1.weight')!.data as Float32Array)[0], c = (t.get('layers.1.bias')!.data as Float32Array)[0];
+    // the pieces as the output sees them, a·(w·x + b) + c (a max of them while a > 0)
+    const pieces = [0, 1].map((k) => ({ w: round(a * W[k], 3), b: round(a * B[k] + c, 3) }));
     const mse = last(f.metrics.train_loss);
 
     const base = scaled(loadSpec(ctx, 'maxout.json'), ctx.level, { limit: 3000, epochs: 4 });
@@ -34,10 +37,10 @@ export const maxout: Claim = {
     relu.model.layers[0] = { type: 'dense', units: base.model.layers[0].units, activation: 'relu' };
     const m = await ctx.service.run(base), r = await ctx.service.run(relu);
     const accM = last(m.metrics.val_accuracy), accR = last(r.metrics.val_accuracy);
-    const held = mse < 1e-3 && accM >= accR - 0.01;
+    const held = a > 0 && mse < 1e-3 && accM >= accR - 0.01;
     return {
       held, jobs: [f.id, m.id, r.id], budget: `fit: 201 inline points, ${fit.training.epochs} epochs; MNIST: ${budgetOf(base)}`,
-      numbers: { target: TARGET, learned_pieces: pieces, fit_mse: +mse.toPrecision(3), val_accuracy: { maxout: round(accM), relu: round(accR) } },
+      numbers: { target: TARGET, learned_pieces: pieces, output_scale_positive: a > 0, fit_mse: +mse.toPrecision(3), val_accuracy: { maxout: round(accM), relu: round(accR) } },
       plots: [
         { file: 'maxout-fit.svg', caption: 'the target ReLU unit and the two learned maxout pieces', svg: lineChart([
           { name: 'target relu', points: xs.map((x): [number, number] => [x, Math.max(0, TARGET.w * x + TARGET.b)]) },
