@@ -1,5 +1,5 @@
 // docs/EXPERIMENTS.md, docs/experiments/results.json and the plots, from the claims' results.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Claim, ClaimResult, Level } from './types.js';
 
@@ -7,15 +7,24 @@ export interface RunInfo { level: Level; command: string; started: string; minut
 
 const verdict = (h: boolean | null) => (h === true ? 'held' : h === false ? 'did not hold' : 'no verdict');
 
+/** The claims of an earlier report in outDir (for --only: the others are kept as they were). */
+export function readEarlier(outDir: string): Map<string, ClaimResult> {
+  const file = join(outDir, 'experiments', 'results.json');
+  if (!existsSync(file)) return new Map();
+  const r = JSON.parse(readFileSync(file, 'utf8')) as { level: Level; claims: Array<ClaimResult & { id: string; level?: Level }> };
+  return new Map(r.claims.map((c) => [c.id, { ...c, plots: (c.plots ?? []).map((p) => ({ ...p, svg: '' })), summary: c.summary ?? '', level: c.level ?? r.level }]));
+}
+
 export function writeReport(outDir: string, claims: Array<{ claim: Claim; result: ClaimResult }>, info: RunInfo): void {
   const plotDir = join(outDir, 'experiments');
   mkdirSync(plotDir, { recursive: true });
-  for (const { result } of claims) for (const p of result.plots) writeFileSync(join(plotDir, p.file), p.svg);
+  for (const { result } of claims) for (const p of result.plots) if (p.svg) writeFileSync(join(plotDir, p.file), p.svg);
   const results = {
     generated: info.started, level: info.level, command: info.command,
     claims: claims.map(({ claim, result }) => ({
       id: claim.id, claim: claim.claim, held: result.held, numbers: result.numbers, jobs: result.jobs,
       budget: result.budget, ...(result.note ? { note: result.note } : {}),
+      summary: result.summary, plots: result.plots.map((p) => ({ file: p.file, caption: p.caption })), level: result.level ?? info.level,
     })),
   };
   writeFileSync(join(plotDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -34,9 +43,9 @@ export function writeReport(outDir: string, claims: Array<{ claim: Claim; result
         'The full report is regenerated with `npm run experiments` (the specs in examples/experiments as written; dropout-paper alone takes up to 45 minutes).'
       : '**Budget: full** (the specs in examples/experiments as written).',
     '',
-    '| claim | verdict | budget |',
-    '|---|---|---|',
-    ...claims.map(({ claim, result }) => `| [${claim.id}](#${claim.id}) | ${verdict(result.held)} | ${result.budget} |`),
+    '| claim | verdict | level | budget |',
+    '|---|---|---|---|',
+    ...claims.map(({ claim, result }) => `| [${claim.id}](#${claim.id}) | ${verdict(result.held)} | ${result.level ?? info.level} | ${result.budget} |`),
     '',
   ];
   for (const { claim, result } of claims) {

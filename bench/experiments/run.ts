@@ -14,7 +14,7 @@ import { maxout } from './claims/maxout.js';
 import { optimizers } from './claims/optimizers.js';
 import { vanishing } from './claims/vanishing.js';
 import { weightScaling } from './claims/weight-scaling.js';
-import { writeReport } from './report.js';
+import { readEarlier, writeReport } from './report.js';
 import { Service } from './service.js';
 import type { Claim, ClaimResult, Level } from './types.js';
 
@@ -51,8 +51,17 @@ export async function runExperiments(argv: string[]): Promise<Array<{ claim: Cla
   } finally {
     await service.stop();
   }
+  // --only: the claims not run now stay in the report as they were
+  const outDir = values.out ?? `${ROOT}docs`;
+  const earlier = only.length ? readEarlier(outDir) : new Map<string, ClaimResult>();
+  const merged = CLAIMS.flatMap((claim) => {
+    const now = done.find((d) => d.claim === claim);
+    if (now) return [{ claim, result: { ...now.result, level } }];
+    const kept = earlier.get(claim.id);
+    return kept ? [{ claim, result: kept }] : [];
+  });
   const command = ['npm run experiments', ...(argv.length ? ['--', ...argv.filter((a, i) => a !== '--out' && argv[i - 1] !== '--out')] : [])].join(' ');
-  writeReport(values.out ?? `${ROOT}docs`, done, { level, command, started: started.toISOString(), minutes: (Date.now() - started.getTime()) / 60000, loadAverage: load });
+  writeReport(outDir, merged, { level, command, started: started.toISOString(), minutes: (Date.now() - started.getTime()) / 60000, loadAverage: load });
   return done;
 }
 

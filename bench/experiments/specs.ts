@@ -27,7 +27,7 @@ export function scaled(spec: Spec, level: Level, moderate: { limit?: number; epo
 
 export function budgetOf(spec: Spec): string {
   const d = spec.dataset;
-  return `${d.name}${d.limit !== undefined ? ` limit ${d.limit}` : ' (all)'}, validationSplit ${d.validationSplit ?? 0}, ${spec.training.epochs} epochs, batch ${spec.training.batchSize}`;
+  return `${d.name}${d.limit !== undefined ? ` limit ${d.limit}` : ' (all)'}, validationSplit ${d.validationSplit ?? 0}, ${spec.training.epochs} epoch${spec.training.epochs === 1 ? "" : "s"}, batch ${spec.training.batchSize}`;
 }
 
 /** The last value of a metric series, or NaN. */

@@ -12,6 +12,7 @@ export interface Context {
   examples: string;
 }
 
+/** svg '' : a plot kept from an earlier run (already on disk) */
 export interface Plot { file: string; svg: string; caption: string }
 
 export interface ClaimResult {
@@ -25,6 +26,8 @@ export interface ClaimResult {
   /** the budget actually trained (data, epochs) */
   budget: string;
   note?: string;
+  /** the level it ran at, when it differs from the report's (a claim kept from an earlier run) */
+  level?: Level;
 }
 
 export interface Claim {
