@@ -5,7 +5,10 @@
 // the trainer counts and clears them at epoch boundaries, while no step runs.
 // Cost: one compare per activation of a ReLU layer in the training forward pass
 // (rows·units per layer per step, next to the rows·units·in multiply-adds of its matmul),
-// no allocation; nothing in evaluation or prediction.
+// no allocation; nothing in evaluation or prediction. Measured (bench/feature-costs.ts,
+// 784-256-256-10, batch 128): ~0.09 ms of a ~65 ms step, about 0.1%.
+// A run resumed inside an epoch counts that epoch's flags from the resume point on
+// (the flags are not in the checkpoint); epoch-boundary resumes are exact.
 import type { Heap } from './memory.js';
 import type { ModelSpec } from './types.js';
 
