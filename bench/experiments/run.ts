@@ -26,6 +26,7 @@ export async function runExperiments(argv: string[]): Promise<Array<{ claim: Cla
   const { values } = parseArgs({ args: argv, options: {
     quick: { type: 'boolean', default: false }, moderate: { type: 'boolean', default: false },
     only: { type: 'string', multiple: true }, out: { type: 'string' }, threads: { type: 'string' },
+    'keep-database': { type: 'boolean', default: false },
   } });
   const level: Level = values.quick ? 'quick' : values.moderate ? 'moderate' : 'full';
   const only = values.only ?? [];
@@ -49,7 +50,7 @@ export async function runExperiments(argv: string[]): Promise<Array<{ claim: Cla
       done.push({ claim, result });
     }
   } finally {
-    await service.stop();
+    await service.stop(values['keep-database']);
   }
   // --only: the claims not run now stay in the report as they were
   const outDir = values.out ?? `${ROOT}docs`;
@@ -61,7 +62,7 @@ export async function runExperiments(argv: string[]): Promise<Array<{ claim: Cla
     return kept ? [{ claim, result: kept }] : [];
   });
   const command = ['npm run experiments', ...(argv.length ? ['--', ...argv.filter((a, i) => a !== '--out' && argv[i - 1] !== '--out')] : [])].join(' ');
-  writeReport(outDir, merged, { level, command, started: started.toISOString(), minutes: (Date.now() - started.getTime()) / 60000, loadAverage: load });
+  writeReport(outDir, merged, { level, command, started: started.toISOString(), minutes: (Date.now() - started.getTime()) / 60000, loadAverage: load, only, database: values['keep-database'] ? service.dbName : null });
   return done;
 }
 

@@ -23,7 +23,7 @@ async function freePort(): Promise<number> {
 
 export class Service {
   private constructor(private readonly child: ChildProcess, readonly base: string, private readonly key: string,
-    private readonly dbUrl: string, private readonly dbName: string) {}
+    private readonly dbUrl: string, readonly dbName: string) {}
 
   static async start(opts: { threads: number }): Promise<Service> {
     const port = await freePort();
@@ -96,13 +96,14 @@ export class Service {
     return ((await this.call('GET', `/v1/jobs/${id}/early-stopping`)) as { items: Array<{ epoch: number; decision: string; value: number }> }).items;
   }
 
-  /** Stops the service and drops its database. */
-  async stop(): Promise<void> {
+  /** Stops the service and drops its database unless `keepDatabase` (then `npm start` with its DATABASE_URL shows the jobs). */
+  async stop(keepDatabase = false): Promise<void> {
     if (this.child.exitCode === null) {
       const exited = new Promise((r) => this.child.once('exit', r));
       this.child.kill('SIGTERM');
       await exited;
     }
+    if (keepDatabase) return;
     const c = new pg.Client({ connectionString: this.dbUrl });
     await c.connect();
     try { await c.query(`DROP DATABASE IF EXISTS "${this.dbName}"`); } finally { await c.end(); }
