@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { Context, Level } from './types.js';
 
 // A job spec as JSON: the experiments edit copies of it field by field.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Spec = any;
 
 export function loadSpec(ctx: Context, file: string): Spec {
