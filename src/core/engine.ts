@@ -4,6 +4,7 @@
 // batch's loss sum and correct count to `stats`, and report per-layer sums in
 // `layerStats`, so the trainer cannot tell them apart.
 import type { Dataset, Split } from './dataset.js';
+import type { DeadUnits } from './dead-units.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { Heap } from './memory.js';
 import type { ParamPlan, Replica } from './model.js';
@@ -21,6 +22,8 @@ export interface Engine {
   readonly threads: number;
   /** the last step's per-layer sums, LAYER_STATS per trainable layer (updateSq and weightSq when sampled) */
   readonly layerStats: Float64Array;
+  /** the dead_units flags every thread's training forward passes set; null without ReLU layers */
+  readonly deadUnits: DeadUnits | null;
   /**
    * One optimizer step on rows order[start, start+rows) of split: gradient of the batch-mean
    * loss, L1/L2, optimizer update. `t` is the 1-based global step. Adds the batch's loss
@@ -39,6 +42,8 @@ export interface EngineInit {
   optimizer: Optimizer;
   /** the optimizer's state buffers in allocation order (threads rebuild the optimizer over them) */
   optimizerBuffers: Float32Array[];
+  /** dead_units flags in `heap` (DeadUnits.alloc), for every thread's replica */
+  deadUnits: DeadUnits | null;
 }
 
 export interface EngineFactory {
@@ -56,6 +61,7 @@ export class LocalEngine implements Engine {
   readonly replica: Replica;
   readonly threads = 1;
   readonly layerStats: Float64Array;
+  readonly deadUnits: DeadUnits | null;
   private readonly ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };
   private readonly update: UpdateContext;
 
@@ -68,6 +74,8 @@ export class LocalEngine implements Engine {
       heap, maxRows: spec.training.batchSize, params: this.params, grads: [this.grads], shard: 0, snapshot: heap.alloc(plan.size),
     });
     this.replica = shard.replica;
+    this.replica.trackAlive(o.deadUnits);
+    this.deadUnits = o.deadUnits;
     this.update = shard.update;
     this.layerStats = new Float64Array(LAYER_STATS.size * this.update.weights.length);
   }

@@ -5,6 +5,7 @@
 // one shard of a minibatch; each worker thread has its own Replica over the shared
 // parameters.
 import { alphaOf } from './activations.js';
+import type { DeadUnits } from './dead-units.js';
 import { initWeights, resolveInit } from './init.js';
 import { Dense } from './layers/dense.js';
 import { Dropout } from './layers/dropout.js';
@@ -124,6 +125,12 @@ export class Replica {
   }
 
   get output(): Float32Array { return this.layers[this.layers.length - 1].out; }
+
+  /** Training forward passes of this replica set the run's dead_units flags from now on. */
+  trackAlive(dead: DeadUnits | null): void {
+    if (!dead) return;
+    for (const l of this.layers) if (l instanceof Dense) l.alive = dead.flagsOf(l.index);
+  }
 
   /** Copy rows order[start .. start+rows) of `split` (or start.. when order is null) into X and labels/targets. */
   load(split: Split, order: Int32Array | null, start: number, rows: number): void {

@@ -5,7 +5,8 @@ import type { Split } from './dataset.js';
 import type { ForwardContext } from './layers/layer.js';
 import { Heap } from './memory.js';
 import { createOptimizer } from './optimizers/index.js';
-import { CMD, CTRL, barrier, waitWhileEqual, type AttachMessage } from './pool.js';
+import { DeadUnits } from './dead-units.js';
+import { CMD, CTRL, barrier, learningRateCell, waitWhileEqual, type AttachMessage } from './pool.js';
 import { createShard } from './shard.js';
 import { LAYER_STATS, LOSS_STATS } from './step-stats.js';
 import { shardRange, updateRange } from './update.js';
@@ -35,6 +36,8 @@ function serve(m: AttachMessage): void {
   });
   const [from, to] = shardRange(P, m.shard, m.threads);
   const ctrl = new Int32Array(buf, o.ctrl, 16);
+  const learningRate = learningRateCell(ctrl);
+  if (o.deadUnits >= 0) replica.trackAlive(new DeadUnits(m.model, new Uint8Array(buf, o.deadUnits, DeadUnits.size(m.model))));
   const stats = new Float64Array(buf, o.stats + m.shard * LOSS_STATS.size * 8, LOSS_STATS.size);
   const n = LAYER_STATS.size * update.weights.length;
   const partial = new Float64Array(buf, o.partials + m.shard * n * 8, n);
@@ -64,6 +67,7 @@ function serve(m: AttachMessage): void {
       stats.set(replica.stats);
     }
     barrier(ctrl, m.threads, ++generation);
+    optimizer.learningRate = learningRate[0];
     updateRange(update, from, to, step, ctrl[CTRL.sample] === 1, partial);
     Atomics.add(ctrl, CTRL.done, 1);
     Atomics.notify(ctrl, CTRL.done);

@@ -11,6 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { Split, Task } from './dataset.js';
+import type { DeadUnits } from './dead-units.js';
 import { addLossStats, type Engine, type EngineFactory, type EngineInit } from './engine.js';
 import type { ForwardContext } from './layers/layer.js';
 import { HEAP_BASE, Heap, createSharedMemory } from './memory.js';
@@ -21,7 +22,12 @@ import type { LossName, ModelSpec, OptimizerSpec, RegularizationSpec } from './t
 import { shardRange, updateRange } from './update.js';
 
 // control array layout (Int32)
-export const CTRL = { seq: 0, done: 1, cmd: 2, rows: 3, step: 4, seed: 5, shardRows: 6, sample: 7, arrive: 8 } as const;
+export const CTRL = { seq: 0, done: 1, cmd: 2, rows: 3, step: 4, seed: 5, shardRows: 6, sample: 7, arrive: 8, lr: 10 } as const;
+
+/** The step's learning rate (optimizer.schedule) as a float64 over ctrl[CTRL.lr], ctrl[CTRL.lr + 1] (8-byte aligned). */
+export function learningRateCell(ctrl: Int32Array): Float64Array {
+  return new Float64Array(ctrl.buffer, ctrl.byteOffset + CTRL.lr * 4, 1);
+}
 export const CMD = { step: 1, detach: 2 } as const;
 
 /** What a pool thread needs to rebuild its replica and optimizer over the shared memory. */
@@ -40,7 +46,7 @@ export interface AttachMessage {
   shard: number;
   maxShardRows: number;
   /** byte offsets in `memory`; stats holds LOSS_STATS and partials LAYER_STATS per layer, one block per thread */
-  offsets: { params: number; grads: number[]; snapshot: number; ctrl: number; stats: number; partials: number; idx: number };
+  offsets: { params: number; grads: number[]; snapshot: number; ctrl: number; stats: number; partials: number; idx: number; deadUnits: number };
   train: { n: number; x: number; labels: number; targets: number };
 }
 
@@ -169,7 +175,7 @@ export function barrier(ctrl: Int32Array, threads: number, generation: number, t
  * threads, with the run's tensors in the pool's reused memory.
  */
 export function threadEngine(pool: ThreadPool): EngineFactory {
-  const build = async ({ plan, spec, data, heap, optimizer, optimizerBuffers }: EngineInit): Promise<Engine> => {
+  const build = async ({ plan, spec, data, heap, optimizer, optimizerBuffers, deadUnits }: EngineInit): Promise<Engine> => {
     if (heap.memory !== pool.memoryInUse) throw new Error('threadEngine(pool) needs the heap from pool.takeHeap() (train() does this)');
     const threads = Math.max(1, Math.min(spec.training.threads, pool.maxThreads, spec.training.batchSize));
     const batch = spec.training.batchSize;
@@ -189,7 +195,7 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
     const idx = int32(heap, batch);
     const shared = threads > 1 ? shareSplit(heap, data.train) : null;
     const engine = new ThreadEngine({
-      params, shard, train: shared?.split ?? null, ctrl, stats, partials, idx, pool, threads, layers,
+      params, shard, train: shared?.split ?? null, ctrl, stats, partials, idx, pool, threads, layers, deadUnits,
     });
     if (threads === 1) return engine;
 
@@ -205,6 +211,7 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
         offsets: {
           params: params.byteOffset, grads: grads.map((g) => g.byteOffset), snapshot: snapshot.byteOffset,
           ctrl: ctrl.byteOffset, stats: stats.byteOffset, partials: partials.byteOffset, idx: idx.byteOffset,
+          deadUnits: deadUnits?.flags.byteOffset ?? -1,
         },
         train: shared!.offsets,
       };
@@ -255,6 +262,7 @@ interface ThreadEngineParts {
   threads: number;
   /** trainable layers */
   layers: number;
+  deadUnits: DeadUnits | null;
 }
 
 class ThreadEngine implements Engine {
@@ -263,7 +271,9 @@ class ThreadEngine implements Engine {
   readonly replica: Replica;
   readonly threads: number;
   readonly layerStats: Float64Array;
+  readonly deadUnits: DeadUnits | null;
   private readonly p: ThreadEngineParts;
+  private readonly learningRate: Float64Array;
   private readonly ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };
   private done = 0;
   private generation = 0;
@@ -281,6 +291,9 @@ class ThreadEngine implements Engine {
     this.layerStats = new Float64Array(n);
     this.partial0 = parts.partials.subarray(0, n);
     this.range = shardRange(parts.params.length, 0, parts.threads);
+    this.deadUnits = parts.deadUnits;
+    this.replica.trackAlive(parts.deadUnits);
+    this.learningRate = learningRateCell(parts.ctrl);
   }
 
   step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,
@@ -291,6 +304,7 @@ class ThreadEngine implements Engine {
       for (let i = 0; i < rows; i++) idx[i] = order ? order[start + i] : start + i;
       ctrl[CTRL.cmd] = CMD.step; ctrl[CTRL.rows] = rows; ctrl[CTRL.step] = t; ctrl[CTRL.seed] = seed;
       ctrl[CTRL.shardRows] = shardRows; ctrl[CTRL.sample] = sampleRatio ? 1 : 0;
+      this.learningRate[0] = this.p.shard.update.optimizer.learningRate;
       Atomics.add(ctrl, CTRL.seq, 1);
       Atomics.notify(ctrl, CTRL.seq);
     }

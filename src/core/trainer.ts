@@ -2,6 +2,7 @@
 // optimizer (its state in the run's heap) and the Engine where steps run (one thread,
 // or a worker_threads pool), then runs the loop (training-run.ts) and releases the
 // engine however the run ends.
+import { DeadUnits } from './dead-units.js';
 import { localEngine, type EngineFactory } from './engine.js';
 import { Heap } from './memory.js';
 import { planParams } from './model.js';
@@ -22,7 +23,8 @@ export async function train(opts: TrainOptions & { engine?: EngineFactory }): Pr
     optimizerBuffers.push(b);
     return b;
   });
-  const engine = await factory({ plan, spec, data, heap, optimizer, optimizerBuffers });
+  const deadUnits = DeadUnits.alloc(spec.model, heap);
+  const engine = await factory({ plan, spec, data, heap, optimizer, optimizerBuffers, deadUnits });
   try {
     return await new TrainingRun(opts, plan, heap, optimizer, engine).run();
   } finally {

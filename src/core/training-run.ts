@@ -17,6 +17,8 @@ import { evaluateSplit, type InferenceOptions } from './evaluate.js';
 import type { Heap } from './memory.js';
 import { initParams, type ParamPlan } from './model.js';
 import type { Optimizer } from './optimizers/index.js';
+import { learningRateAt } from './optimizers/schedule.js';
+import { applyMaxNorm, maxNormRows, type RowBlock } from './regularization.js';
 import { Stream, permute } from './rng.js';
 import { LOSS_STATS, gradNorm, updateRatio } from './step-stats.js';
 import type { EpochEnd, TrainOptions, TrainProgress, TrainResult } from './train-types.js';
@@ -42,6 +44,8 @@ export class TrainingRun {
   private readonly diagnosisContext: DiagnosisContext;
   /** one object, updated in place: onProgress must copy what it keeps */
   private readonly progress: TrainProgress;
+  /** the weight rows regularization.maxNorm constrains (empty without it) */
+  private readonly maxNormRows: RowBlock[];
 
   // where the run is
   private epochsDone = 0;
@@ -104,6 +108,7 @@ export class TrainingRun {
       if (opts.initialWeights) loadWeightsInto(plan, engine.params, opts.initialWeights);
     }
 
+    this.maxNormRows = spec.regularization.maxNorm !== undefined ? maxNormRows(plan) : [];
     this.batches = Math.ceil(data.train.n / t.batchSize);
     this.order = new Int32Array(data.train.n);
     this.totals = new EpochTotals(plan.weightOf.length);
@@ -131,6 +136,9 @@ export class TrainingRun {
     let epochStart = performance.now();
     let first = 0;
     totals.reset();
+    // the schedule's rate depends on the epoch alone: a resumed run picks it up unchanged
+    this.optimizer.learningRate = learningRateAt(this.spec.optimizer.schedule, this.spec.optimizer.learningRate, epoch);
+    this.engine.deadUnits?.reset();
     if (this.partial) {
       // resuming inside this epoch: same shuffle (keyed by epoch), continue at the next batch
       totals.restore(this.partial);
@@ -164,6 +172,8 @@ export class TrainingRun {
     // update_ratio ‖Δw‖/‖w‖ is sampled every batchLossEvery steps: it needs a copy of the weights
     const sampleRatio = step % batchLossEvery === 0 || b === this.batches - 1;
     this.engine.step(train, this.order, start, rows, seed, step, sampleRatio, stats);
+    // after the whole step (every thread's slice): each row rescaled once, by this thread
+    if (this.maxNormRows.length) applyMaxNorm(this.engine.params, this.maxNormRows, this.spec.regularization.maxNorm!);
     const batchLoss = stats[LOSS_STATS.sum] / rows;
     if (!Number.isFinite(batchLoss)) throw this.divergence(epoch, b + 1, batchLoss);
     // the untrained network's loss, which the diagnosis compares epoch 1 with (a blow-up); not kept across a resume
@@ -214,6 +224,8 @@ export class TrainingRun {
       metrics[`update_ratio/${i}`] = totals.updRatioSum[i] / Math.max(totals.ratioSteps, 1);
       if (!Number.isFinite(metrics[`weight_norm/${i}`])) throw this.divergence(epoch, batches, NaN, `the weights of layer ${i}`);
     }
+    const dead = this.engine.deadUnits;
+    if (dead) for (const i of dead.layers) metrics[`dead_units/${i}`] = dead.fraction(i);
     if (metrics.val_loss !== undefined && !Number.isFinite(metrics.val_loss)) throw this.divergence(epoch, batches, metrics.val_loss, 'the validation loss');
     for (const [name, value] of Object.entries(metrics)) totals.points.push({ name, step: this.step, epoch, value });
     return metrics;

@@ -30,14 +30,26 @@ export interface ModelSpec {
 
 export type LossName = 'cross-entropy' | 'mse';
 
-export type OptimizerSpec =
+/** PyTorch's StepLR, ExponentialLR, CosineAnnealingLR, stepped once per epoch (schedule.ts). */
+export type ScheduleSpec =
+  | { type: 'step'; stepSize: number; gamma: number }
+  | { type: 'exponential'; gamma: number }
+  | { type: 'cosine'; tMax: number; etaMin: number };
+
+/**
+ * `schedule` absent: a constant learning rate. (Optional rather than null so that specs
+ * stored before schedules existed keep their normalized form and their hash.)
+ */
+export type OptimizerSpec = (
   | { type: 'sgd'; learningRate: number }
   | { type: 'momentum'; learningRate: number; momentum: number; nesterov: boolean }
   | { type: 'adagrad'; learningRate: number; epsilon: number }
   | { type: 'rmsprop'; learningRate: number; alpha: number; epsilon: number }
-  | { type: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number };
+  | { type: 'adam'; learningRate: number; beta1: number; beta2: number; epsilon: number }
+) & { schedule?: ScheduleSpec };
 
-export interface RegularizationSpec { l1: number; l2: number }
+/** `maxNorm` absent: no constraint (optional for the same reason as `schedule`). */
+export interface RegularizationSpec { l1: number; l2: number; maxNorm?: number }
 
 export interface TrainingSpec {
   epochs: number;

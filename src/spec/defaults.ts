@@ -4,7 +4,7 @@
 // Optimizer defaults are PyTorch's (torch.optim), activation slopes the usual ones.
 
 import type {
-  AlphaActivation, EarlyStoppingSpec, LayerSpec, ModelSpec, MonitorName, OptimizerSpec, TrainSpec,
+  AlphaActivation, EarlyStoppingSpec, LayerSpec, ModelSpec, MonitorName, OptimizerSpec, ScheduleSpec, TrainSpec,
 } from '../core/types.js';
 import type { DatasetSpec } from '../data/types.js';
 import { SYNTHETIC_DEFAULTS } from '../data/catalog.js';
@@ -132,13 +132,36 @@ function normalizeLayer(layer: JobSpec['model']['layers'][number]): LayerSpec {
 }
 
 export function normalizeOptimizer(optimizer: JobSpec['optimizer']): OptimizerSpec {
-  switch (optimizer.type) {
-    case 'sgd': return { ...optimizer };
-    case 'momentum': return withDefaults(optimizer, OPTIMIZER_DEFAULTS.momentum);
-    case 'adagrad': return withDefaults(optimizer, OPTIMIZER_DEFAULTS.adagrad);
-    case 'rmsprop': return withDefaults(optimizer, OPTIMIZER_DEFAULTS.rmsprop);
-    case 'adam': return withDefaults(optimizer, OPTIMIZER_DEFAULTS.adam);
+  const normalized = normalizeUpdateRule(optimizer);
+  if (optimizer.schedule) normalized.schedule = normalizeSchedule(optimizer.schedule);
+  return normalized;
+}
+
+/** PyTorch's defaults: StepLR gamma 0.1, CosineAnnealingLR eta_min 0 (ExponentialLR has none). */
+export const SCHEDULE_DEFAULTS = { step: { gamma: 0.1 }, cosine: { etaMin: 0 } } as const;
+
+export function normalizeSchedule(schedule: NonNullable<JobSpec['optimizer']['schedule']>): ScheduleSpec {
+  switch (schedule.type) {
+    case 'step': return withDefaults(schedule, SCHEDULE_DEFAULTS.step);
+    case 'exponential': return { ...schedule };
+    case 'cosine': return withDefaults(schedule, SCHEDULE_DEFAULTS.cosine);
   }
+}
+
+function normalizeUpdateRule(optimizer: JobSpec['optimizer']): OptimizerSpec {
+  switch (optimizer.type) {
+    case 'sgd': return withoutSchedule(optimizer);
+    case 'momentum': return withDefaults(withoutSchedule(optimizer), OPTIMIZER_DEFAULTS.momentum);
+    case 'adagrad': return withDefaults(withoutSchedule(optimizer), OPTIMIZER_DEFAULTS.adagrad);
+    case 'rmsprop': return withDefaults(withoutSchedule(optimizer), OPTIMIZER_DEFAULTS.rmsprop);
+    case 'adam': return withDefaults(withoutSchedule(optimizer), OPTIMIZER_DEFAULTS.adam);
+  }
+}
+
+/** The update rule's own fields (normalizeOptimizer puts the normalized schedule back). */
+function withoutSchedule<T extends { schedule?: unknown }>(optimizer: T): Omit<T, 'schedule'> {
+  const { schedule: _schedule, ...rule } = optimizer;
+  return rule;
 }
 
 /** The given fields in their order, then each missing default. */

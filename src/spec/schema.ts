@@ -128,17 +128,37 @@ export const ModelSchema = Type.Object({
 // ---------------------------------------------------------------- optimizer
 
 const LearningRate = Type.Number({ exclusiveMinimum: 0, description: 'Step size (lr).' });
+
+export const ScheduleSchema = Type.Union([
+  Type.Object({
+    type: Type.Literal('step'),
+    stepSize: Type.Integer({ minimum: 1, description: 'Multiply the rate by gamma every stepSize epochs.' }),
+    gamma: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Decay factor. Default 0.1.' })),
+  }, { additionalProperties: false, description: 'torch.optim.lr_scheduler.StepLR.' }),
+  Type.Object({
+    type: Type.Literal('exponential'),
+    gamma: Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Multiply the rate by gamma every epoch.' }),
+  }, { additionalProperties: false, description: 'torch.optim.lr_scheduler.ExponentialLR.' }),
+  Type.Object({
+    type: Type.Literal('cosine'),
+    tMax: Type.Integer({ minimum: 1, description: 'Epochs from the base rate down to etaMin (half a cosine period).' }),
+    etaMin: Type.Optional(Type.Number({ minimum: 0, description: 'The lowest rate. Default 0.' })),
+  }, { additionalProperties: false, description: 'torch.optim.lr_scheduler.CosineAnnealingLR.' }),
+], { description: "Learning-rate schedule, stepped once per epoch like PyTorch's schedulers: 'step', 'exponential' or 'cosine'. Absent: constant." });
+const Schedule = Type.Optional(ScheduleSchema);
 const Epsilon = (def: string) =>
   Type.Optional(Type.Number({ minimum: 0, description: `Term added to the denominator for numerical stability. Default ${def}.` }));
 
 export const SgdSchema = Type.Object({
   type: Type.Literal('sgd'),
   learningRate: LearningRate,
+  schedule: Schedule,
 }, { additionalProperties: false, description: 'Vanilla gradient descent (torch.optim.SGD without momentum).' });
 
 export const MomentumSchema = Type.Object({
   type: Type.Literal('momentum'),
   learningRate: LearningRate,
+  schedule: Schedule,
   momentum: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Momentum factor. Default 0.9.' })),
   nesterov: Type.Optional(Type.Boolean({ description: 'Nesterov momentum. Default false.' })),
 }, { additionalProperties: false, description: 'SGD with momentum (torch.optim.SGD).' });
@@ -146,12 +166,14 @@ export const MomentumSchema = Type.Object({
 export const AdagradSchema = Type.Object({
   type: Type.Literal('adagrad'),
   learningRate: LearningRate,
+  schedule: Schedule,
   epsilon: Epsilon('1e-10'),
 }, { additionalProperties: false, description: 'Adagrad (torch.optim.Adagrad).' });
 
 export const RmspropSchema = Type.Object({
   type: Type.Literal('rmsprop'),
   learningRate: LearningRate,
+  schedule: Schedule,
   alpha: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Smoothing constant of the running average of squared gradients. Default 0.99.' })),
   epsilon: Epsilon('1e-8'),
 }, { additionalProperties: false, description: 'RMSProp (torch.optim.RMSprop).' });
@@ -159,6 +181,7 @@ export const RmspropSchema = Type.Object({
 export const AdamSchema = Type.Object({
   type: Type.Literal('adam'),
   learningRate: LearningRate,
+  schedule: Schedule,
   beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Decay of the first-moment estimate. Default 0.9.' })),
   beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Decay of the second-moment estimate. Default 0.999.' })),
   epsilon: Epsilon('1e-8'),
@@ -173,6 +196,7 @@ export const OptimizerSchema = Type.Union([SgdSchema, MomentumSchema, AdagradSch
 export const RegularizationSchema = Type.Object({
   l1: Type.Optional(Type.Number({ minimum: 0, description: 'L1 strength λ: adds λ·sign(w) to each weight gradient. Default 0.' })),
   l2: Type.Optional(Type.Number({ minimum: 0, description: 'L2 strength λ (weight decay): adds λ·w to each weight gradient. Default 0.' })),
+  maxNorm: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "Max-norm constraint c: after every update each unit's incoming weight vector (a row of W; for maxout each piece's row) is scaled down to L2 norm ≤ c (Keras MaxNorm). Absent: none." })),
 }, { additionalProperties: false, description: 'Penalties on weights (not biases or PReLU slopes).' });
 
 export const TrainingSchema = Type.Object({

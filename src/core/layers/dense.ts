@@ -6,7 +6,8 @@ import { activationBackward, activationForward } from '../activations.js';
 import type { Heap } from '../memory.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Activation } from '../types.js';
-import type { Layer } from './layer.js';
+import { markAlive } from '../dead-units.js';
+import type { ForwardContext, Layer } from './layer.js';
 
 export interface DenseParams { W: Float32Array; b: Float32Array; alpha: Float32Array | null }
 
@@ -16,6 +17,8 @@ export class Dense implements Layer {
   readonly dOut: Float32Array;
   /** when the loss already wrote ∂loss/∂Z into dOut (softmax + cross-entropy) */
   lossGivesDZ = false;
+  /** ReLU only: this layer's dead_units flags, set for units positive in a training forward pass */
+  alive: Uint8Array | null = null;
 
   constructor(readonly index: number, readonly inSize: number, readonly outSize: number,
     readonly activation: Activation, readonly alpha: number,
@@ -25,9 +28,10 @@ export class Dense implements Layer {
     this.dOut = heap.alloc(maxRows * outSize);
   }
 
-  forward(k: Kernels, rows: number, X: Float32Array): void {
+  forward(k: Kernels, rows: number, X: Float32Array, ctx: ForwardContext): void {
     k.gemmNT(rows, this.outSize, this.inSize, X, this.p.W, this.Z, this.p.b, false);
     activationForward(this.activation, this.Z, this.out, rows * this.outSize, this.outSize, this.alpha, this.p.alpha);
+    if (this.alive && ctx.dropout === 'train') markAlive(this.out, rows, this.outSize, this.alive);
   }
 
   backward(k: Kernels, rows: number, X: Float32Array, dX: Float32Array | null): void {
