@@ -138,13 +138,16 @@ function trialProblems(sweep: NormalizedSweep, parameters: ParameterList): Probl
     params,
     origin: Object.fromEntries(parameters.map(([pointer, p]) => [pointer, originOf(pointer, p, params[pointer]!)])),
   });
-  for (const t of sweep.trials) probes.push(withOrigin(t));
-  // both ends of every range, the other parameters as in the first trial
+  // both ends of every range first, the other parameters as in the first trial, so a
+  // bad range is reported at its end (/min, /max) rather than at each sample near it
   const first = sweep.trials[0]!;
   for (const [pointer, p] of parameters) {
     if (!isRange(p)) continue;
     for (const end of [p.min, p.max]) probes.push(withOrigin({ ...first, [pointer]: end }));
   }
+  for (const t of sweep.trials) probes.push(withOrigin(t));
+  /** range parameters with a problem already: their samples add nothing new */
+  const refused = new Set<string>();
 
   const out: Problem[] = [];
   const seen = new Set<string>();
@@ -172,7 +175,12 @@ function trialProblems(sweep: NormalizedSweep, parameters: ParameterList): Probl
     if (unreachable.length > 0) continue;
     const checked = validateJobSpec(spec);
     if (!checked.ok) {
-      for (const problem of checked.problems) add(attribute(problem, probe, parameters));
+      for (const problem of checked.problems) {
+        const { owner, problem: mapped } = attribute(problem, probe, parameters);
+        if (owner !== null && refused.has(owner) && mapped.pointer === param(owner)) continue;
+        if (owner !== null && isRange(sweep.parameters[owner]!)) refused.add(owner);
+        add(mapped);
+      }
       continue;
     }
     const metricProblem = trialMetricProblem(spec);
@@ -186,17 +194,17 @@ function trialProblems(sweep: NormalizedSweep, parameters: ParameterList): Probl
  * it: a problem about a whole layer the parameter changed), the longest such; else
  * the base spec.
  */
-function attribute(problem: Problem, probe: Probe, parameters: ParameterList): Problem {
+function attribute(problem: Problem, probe: Probe, parameters: ParameterList): { owner: string | null; problem: Problem } {
   const at = problem.pointer;
   let best: string | null = null;
   for (const [pointer] of parameters) {
     const related = at === pointer || at.startsWith(pointer + '/') || (at !== '' && pointer.startsWith(at + '/'));
     if (related && (best === null || pointer.length > best.length)) best = pointer;
   }
-  if (best === null) return { pointer: at === '' ? '/spec' : `/spec${at}`, message: problem.message };
+  if (best === null) return { owner: null, problem: { pointer: at === '' ? '/spec' : `/spec${at}`, message: problem.message } };
   const value = JSON.stringify(probe.params[best]);
   const where = at === best ? '' : ` (at ${at || '/'})`;
-  return { pointer: probe.origin[best]!, message: `with ${best} = ${value}, the trial's spec is invalid${where}: ${problem.message}` };
+  return { owner: best, problem: { pointer: probe.origin[best]!, message: `with ${best} = ${value}, the trial's spec is invalid${where}: ${problem.message}` } };
 }
 
 function dedupe(problems: Problem[]): Problem[] {
