@@ -128,7 +128,7 @@ export const JobSchema = Type.Object(
     result: nullable(JobResultSchema, 'once succeeded'),
     error: nullable(JobErrorSchema, 'once failed; also while queued again after a lost worker'),
     diagnosis: nullable(DiagnosisSchema, 'from the first epoch on'),
-    sweepId: Type.Optional(nullable(Type.String({ format: 'uuid' }), 'the sweep this job is a trial of (GET /v1/sweeps/{id}); null for a job submitted on its own')),
+    sweepId: nullable(Type.String({ format: 'uuid' }), 'the sweep this job is a trial of (GET /v1/sweeps/{id}); null for a job submitted on its own'),
   },
   { title: 'Job' },
 );
