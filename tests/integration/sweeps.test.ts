@@ -186,6 +186,14 @@ test('an invalid sweep is refused with every problem and creates nothing', async
     },
   });
   assert.deepEqual(res3.json().error.details.map((d: Json) => d.pointer), ['/parameters/~1model~1layers~10~1units/values/1']);
+  const res4 = await h.app.inject({
+    method: 'POST', url: '/v1/sweeps', payload: {
+      name: 'bad', spec: tinySpec({ initialWeights: { checkpointId: '00000000-0000-4000-8000-000000000000' } }), method: 'grid',
+      objective: { metric: 'val_accuracy' }, parameters: { '/optimizer/learningRate': { values: [0.1] } },
+    },
+  });
+  assert.equal(res4.statusCode, 400);
+  assert.deepEqual(res4.json().error.details.map((d: Json) => d.pointer), ['/spec/initialWeights/checkpointId']);
   assert.equal(await h.prisma.sweep.count(), before);
   assert.equal(await h.prisma.job.count(), jobs);
 });

@@ -7,12 +7,12 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import Type, { type TSchema } from 'typebox';
 import type { Sweep as SweepRow } from '../../generated/prisma/client.js';
-import { SweepSpecSchema, validateSweep, type NormalizedSweep } from '../../sweeps/index.js';
+import { SweepSpecSchema, trialSpec, validateSweep, type NormalizedSweep } from '../../sweeps/index.js';
 import {
   activeTrials, advanceSweep, createSweep, findSweep, listDecisions, listSweeps, listTrials, markSweepCancelled, sweepSummary,
   type SweepSummary,
 } from '../../db/repositories/sweeps.js';
-import { cancelUnclaimedJob, requestCancel } from '../../db/repositories/jobs.js';
+import { cancelUnclaimedJob, checkpointExists, requestCancel } from '../../db/repositories/jobs.js';
 import { InvalidCursorError } from '../../db/cursor.js';
 import { enqueueTraining, removeQueuedTraining } from '../../queue/train-queue.js';
 import { publishCancel } from '../../queue/cancel-channel.js';
@@ -93,7 +93,17 @@ export const sweepsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' |
     },
     async (request, reply) => {
       const sweep = request.body as unknown as NormalizedSweep;
-      const row = await createSweep(prisma, requestScope(request), sweep);
+      const scope = requestScope(request);
+      // as POST /v1/jobs: initial weights must exist (and be readable in the scope)
+      const checkpointIds = new Set(sweep.trials.map((t) => (trialSpec(sweep.spec, t).spec.initialWeights as { checkpointId?: string } | undefined)?.checkpointId));
+      for (const id of checkpointIds) {
+        if (id !== undefined && !(await checkpointExists(prisma, scope, id))) {
+          throw new ApiError(400, 'INVALID_SWEEP', 'the sweep has 1 problem', [
+            { pointer: '/spec/initialWeights/checkpointId', message: `there is no checkpoint with id ${id}; upload one with POST /v1/checkpoints or use a checkpoint id from GET /v1/jobs/{id}/checkpoints` },
+          ]);
+        }
+      }
+      const row = await createSweep(prisma, scope, sweep);
       try {
         const advance = await advanceSweep(prisma, row.id);
         for (const jobId of advance?.queued ?? []) await enqueueTraining(queue, jobId);

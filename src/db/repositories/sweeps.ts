@@ -86,8 +86,11 @@ export async function advanceSweep(prisma: PrismaClient, sweepId: string): Promi
     const sweep = await tx.sweep.findUniqueOrThrow({ where: { id: sweepId } });
     const groups = await tx.job.groupBy({ by: ['status'], where: { sweepId }, _count: { _all: true } });
     const count = (s: string) => groups.find((g) => g.status === s)?._count._all ?? 0;
-    const made = groups.reduce((n, g) => n + g._count._all, 0);
     const active = count('queued') + count('running');
+    // the next index follows the highest one created, not the number of trials: a
+    // deleted trial (DELETE /v1/jobs/:id) is not trained again
+    const highest = await tx.job.aggregate({ where: { sweepId }, _max: { trialIndex: true } });
+    const made = (highest._max.trialIndex ?? -1) + 1;
     const created: string[] = [];
     let status = sweep.status as SweepStatus;
     if (status === 'running') {
