@@ -40,6 +40,7 @@ import { trainWorkerSettings, type TrainWorkerSettings } from '../src/queue/work
 import { parseJobSpec, toTrainSpec } from '../src/spec/index.js';
 import { describeFailure, isPermanent, PermanentJobError } from './job-failure.js';
 import { ProgressThrottle, toJobProgress, type JobProgress } from './progress-throttle.js';
+import { SweepTrials } from './sweep-trials.js';
 
 type Json = Prisma.InputJsonValue;
 
@@ -56,6 +57,8 @@ export interface TrainingWorkerOptions {
    * terminal write, the window in which a cancel races the end of the job.
    */
   beforeTerminalWrite?: (jobId: string) => Promise<void>;
+  /** how often running sweeps are advanced, whatever was noticed (default 5000 ms; workers/sweep-trials.ts) */
+  sweepReconcileMs?: number;
 }
 
 /** cancel: the API asked; shutdown: SIGTERM; lock-lost: BullMQ gave the job to another worker */
@@ -80,6 +83,7 @@ export class TrainingWorker {
   private readonly idlePools: ThreadPool[] = [];
   private readonly pools: ThreadPool[] = [];
   private closing = false;
+  private readonly sweeps: SweepTrials;
 
   private constructor(
     private readonly opts: TrainingWorkerOptions,
@@ -102,6 +106,7 @@ export class TrainingWorker {
     });
     this.worker.on('stalled', (jobId) => void this.onStalled(jobId));
     this.worker.on('failed', (job, err) => void this.onFailed(job, err));
+    this.sweeps = new SweepTrials({ prisma: opts.prisma, redis: connection, prefix: config.queuePrefix, logger, reconcileMs: opts.sweepReconcileMs });
   }
 
   static async start(opts: TrainingWorkerOptions): Promise<TrainingWorker> {
@@ -117,6 +122,7 @@ export class TrainingWorker {
     self.w = w;
     void w.worker.run();
     await w.worker.waitUntilReady();
+    w.sweeps.start();
     return w;
   }
 
@@ -146,6 +152,7 @@ export class TrainingWorker {
     this.closing = true;
     for (const jobId of this.active.keys()) this.abort(jobId, 'shutdown');
     await this.worker.close();
+    await this.sweeps.close();
     await Promise.all(this.pools.map((p) => p.close()));
     await this.unsubscribe().catch(() => {});
     this.subscriber.disconnect();
@@ -171,12 +178,14 @@ export class TrainingWorker {
     let pool: ThreadPool | undefined;
     /** the thread count this attempt trains with, reported in progress and result */
     let threads: number | undefined;
+    let sweepId: string | null = null;
     const progress = new ProgressThrottle(async (p) => {
       await updateProgress(prisma, jobId, { ...p, threads } as unknown as Json).catch((err) => log.warn({ err }, 'progress update failed'));
     });
     try {
       const started = await startJob(prisma, jobId);
       this.announce(jobId);
+      if (started.kind !== 'missing') sweepId = started.job.sweepId;
       if (started.kind !== 'started') {
         log.info({ outcome: started.kind }, 'nothing to train');
         return;
@@ -245,6 +254,8 @@ export class TrainingWorker {
             log.debug({ epoch: e.epoch, metrics: e.metrics }, 'epoch done');
             // the pub/sub message may have gone to no one (sent before we subscribed)
             if (cancelRequested) controller.abort('cancel');
+            // a sweep's pruner stops the trial through the cancel path; it ends 'pruned'
+            else if (sweepId !== null && await this.sweeps.afterEpoch(jobId, sweepId, e.epoch, spec.training.epochs)) controller.abort('cancel');
           },
         },
       });
@@ -320,6 +331,7 @@ export class TrainingWorker {
       this.announce(jobId);
       this.active.delete(jobId);
       if (pool) this.idlePools.push(pool);
+      if (sweepId !== null) await this.sweeps.afterTrialEnd(sweepId);
     }
   }
 

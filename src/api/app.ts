@@ -13,6 +13,7 @@ import { checkpointsRoutes } from './routes/checkpoints.js';
 import { predictRoutes } from './routes/predict.js';
 import { eventsRoutes } from './routes/events.js';
 import { earlyStoppingRoutes } from './routes/early-stopping.js';
+import { sweepsRoutes } from './routes/sweeps.js';
 
 export type { AppOptions };
 
@@ -54,6 +55,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(predictRoutes, { prefix: '/v1', prisma });
   await app.register(eventsRoutes, { prefix: '/v1', prisma, config, events: options.events });
   await app.register(earlyStoppingRoutes, { prefix: '/v1', prisma });
+  await app.register(sweepsRoutes, { prefix: '/v1', prisma, queue, redis, config });
 
   await app.ready();
   return app;

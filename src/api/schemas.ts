@@ -27,7 +27,7 @@ export const ErrorSchema = Type.Object(
 const Timestamp = (description: string) => Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description });
 
 export const JobStatusSchema = Type.Enum([...JOB_STATUSES], {
-  description: 'queued → running → succeeded | failed | cancelled (a running job whose worker stopped goes back to queued)',
+  description: 'queued → running → succeeded | failed | cancelled | pruned (pruned: a sweep\'s pruner stopped the trial; a running job whose worker stopped goes back to queued)',
 });
 
 /**
@@ -123,7 +123,7 @@ const jobHeader = {
   cancelRequested: Type.Boolean(),
   createdAt: Type.String({ format: 'date-time' }),
   startedAt: Timestamp('when the latest attempt started'),
-  finishedAt: Timestamp('when the job reached succeeded, failed or cancelled'),
+  finishedAt: Timestamp('when the job reached succeeded, failed, cancelled or pruned'),
   progress: nullable(JobProgressSchema, 'null until a worker reports'),
 };
 
@@ -134,6 +134,7 @@ export const JobSchema = Type.Object(
     result: nullable(JobResultSchema, 'once succeeded'),
     error: nullable(JobErrorSchema, 'once failed; also while queued again after a lost worker'),
     diagnosis: nullable(DiagnosisSchema, 'from the first epoch on'),
+    sweepId: nullable(Type.String({ format: 'uuid' }), 'the sweep this job is a trial of (GET /v1/sweeps/{id}); null for a job submitted on its own'),
   },
   { title: 'Job' },
 );

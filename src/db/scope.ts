@@ -26,3 +26,9 @@ export function checkpointScopeWhere(scope: Scope): Record<string, never> {
   void scope;
   return {};
 }
+
+/** The Prisma `where` fragment that restricts sweeps to the scope (the auth issue: `{ tenantId }`). */
+export function sweepScopeWhere(scope: Scope): Record<string, never> {
+  void scope;
+  return {};
+}

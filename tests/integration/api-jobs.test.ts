@@ -113,8 +113,9 @@ describe('GET /v1/jobs/:id', () => {
     assert.equal(res.statusCode, 200);
     const job = res.json();
     assert.deepEqual(Object.keys(job).sort(), [
-      'attempt', 'cancelRequested', 'createdAt', 'diagnosis', 'error', 'finishedAt', 'id', 'name', 'progress', 'result', 'spec', 'startedAt', 'status',
+      'attempt', 'cancelRequested', 'createdAt', 'diagnosis', 'error', 'finishedAt', 'id', 'name', 'progress', 'result', 'spec', 'startedAt', 'status', 'sweepId',
     ]);
+    assert.equal(job.sweepId, null, 'a job submitted on its own is no sweep\'s trial');
     assert.equal(job.id, created.id);
     assert.equal(job.status, 'queued');
     assert.equal(job.startedAt, null);

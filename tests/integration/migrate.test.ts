@@ -60,6 +60,8 @@ test('migrate creates every table and records each migration as Prisma does', as
     'jobs',
     'metric_points',
     'metric_rollups',
+    'sweep_decisions',
+    'sweeps',
   ]);
 
   const rows = await query<Record<string, unknown>>(

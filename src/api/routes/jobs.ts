@@ -60,6 +60,7 @@ function toJobView(row: JobRow): JobView {
     result: (row.result ?? null) as JobView['result'],
     error: (row.error ?? null) as JobView['error'],
     diagnosis: (row.diagnosis ?? null) as JobView['diagnosis'],
+    sweepId: row.sweepId,
   };
 }
 

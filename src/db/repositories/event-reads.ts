@@ -4,7 +4,7 @@ import type { PrismaClient } from '../client.js';
 import { jobScopeWhere, type Scope } from '../scope.js';
 
 /** Event types after which nothing more happens to a job. */
-export const TERMINAL_EVENT_TYPES = ['succeeded', 'failed', 'cancelled'] as const;
+export const TERMINAL_EVENT_TYPES = ['succeeded', 'failed', 'cancelled', 'pruned'] as const;
 
 export function isTerminalEvent(type: string): boolean {
   return (TERMINAL_EVENT_TYPES as readonly string[]).includes(type);

@@ -99,6 +99,7 @@ export interface JobPage {
 const LIST_COLUMNS = {
   id: true, name: true, status: true, specHash: true, idempotencyKey: true, attempt: true, cancelRequested: true,
   progress: true, result: true, error: true, diagnosis: true, createdAt: true, updatedAt: true, startedAt: true, finishedAt: true,
+  sweepId: true, trialIndex: true, cancelReason: true,
 } as const satisfies Record<Exclude<keyof JobRow, 'spec'>, true>;
 
 /**

@@ -294,18 +294,19 @@ export type FinishOutcome = 'succeeded' | 'cancelled' | 'finished';
 export async function finishSucceeded(prisma: PrismaClient, s: SuccessRecord): Promise<FinishOutcome> {
   const time = new Date();
   return prisma.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<{ status: string; cancel_requested: boolean }[]>`
-      SELECT "status", "cancel_requested" FROM "jobs" WHERE "id" = ${s.jobId}::uuid FOR UPDATE`;
+    const [row] = await tx.$queryRaw<{ status: string; cancel_requested: boolean; cancel_reason: string | null }[]>`
+      SELECT "status", "cancel_requested", "cancel_reason" FROM "jobs" WHERE "id" = ${s.jobId}::uuid FOR UPDATE`;
     if (!row || (row.status !== 'running' && row.status !== 'queued')) return 'finished';
     if (row.cancel_requested) {
-      await tx.job.update({ where: { id: s.jobId }, data: { status: 'cancelled', finishedAt: time, progress: s.progress } });
+      const status = stoppedStatus(row.cancel_reason);
+      await tx.job.update({ where: { id: s.jobId }, data: { status, finishedAt: time, progress: s.progress } });
       await tx.checkpoint.deleteMany({ where: { jobId: s.jobId, kind: 'resume' } });
       await tx.checkpoint.createMany({ data: [checkpointRow(s.jobId, 'resume', { ...s.stoppedAt, isBest: false })] });
       const where = `epoch ${s.stoppedAt.epoch}, step ${s.stoppedAt.step}`;
       await tx.jobEvent.create({
         data: {
-          jobId: s.jobId, attempt: s.attempt, type: 'cancelled',
-          message: `cancelled: the cancel request arrived after the last epoch had trained (${where}) but before the job was marked succeeded; the checkpoint of that point is kept`,
+          jobId: s.jobId, attempt: s.attempt, type: status,
+          message: stoppedMessage(status, `cancelled: the cancel request arrived after the last epoch had trained (${where}) but before the job was marked succeeded; the checkpoint of that point is kept`),
           data: { epoch: s.stoppedAt.epoch, step: s.stoppedAt.step, trainedToTheEnd: true },
         },
       });
@@ -374,18 +375,32 @@ export async function finishCancelled(
   message: string,
   checkpoint?: CheckpointBlob,
 ): Promise<JobRow | null> {
-  // the status and its 'cancelled' event commit together: whoever sees the job
-  // cancelled also sees why
+  // the row is locked so the status follows the cancel_reason the stop was asked with;
+  // the status and its event commit together: whoever sees the job stopped also sees why
   return prisma.$transaction(async (tx) => {
-    const updated = await tx.job.updateMany({
-      where: { id: job.id, status: { in: ['queued', 'running'] } },
-      data: { status: 'cancelled', finishedAt: new Date(), cancelRequested: true },
-    });
-    if (updated.count === 0) return null;
+    const [row] = await tx.$queryRaw<{ status: string; cancel_reason: string | null }[]>`
+      SELECT "status", "cancel_reason" FROM "jobs" WHERE "id" = ${job.id}::uuid FOR UPDATE`;
+    if (!row || (row.status !== 'running' && row.status !== 'queued')) return null;
+    const status = stoppedStatus(row.cancel_reason);
+    await tx.job.update({ where: { id: job.id }, data: { status, finishedAt: new Date(), cancelRequested: true } });
     if (checkpoint) for (const op of resumeCheckpointOps(tx, job.id, checkpoint)) await op;
-    await tx.jobEvent.create({ data: { jobId: job.id, attempt: job.attempt, type: 'cancelled', message } });
+    await tx.jobEvent.create({ data: { jobId: job.id, attempt: job.attempt, type: status, message: stoppedMessage(status, message) } });
     return tx.job.findUnique({ where: { id: job.id } });
   }, WRITE_TRANSACTION);
+}
+
+/**
+ * jobs.cancel_reason: why cancel_requested was set. 'pruned': a sweep's pruner
+ * stopped the trial (src/db/repositories/sweeps.ts requestPrune), so it ends
+ * 'pruned', keeping its metrics and checkpoints; otherwise a person cancelled it.
+ */
+export function stoppedStatus(cancelReason: string | null): 'cancelled' | 'pruned' {
+  return cancelReason === 'pruned' ? 'pruned' : 'cancelled';
+}
+
+/** 'cancelled in epoch 4 …' → 'pruned by the sweep's pruner in epoch 4 …' for a pruned trial. */
+function stoppedMessage(status: 'cancelled' | 'pruned', message: string): string {
+  return status === 'pruned' ? message.replace(/^cancelled/, "pruned by the sweep's pruner") : message;
 }
 
 /** A 'resume' checkpoint replaces the job's previous one (at most one per job). */
@@ -419,16 +434,17 @@ export interface Requeue {
  */
 export async function requeueJob(prisma: PrismaClient, r: Requeue): Promise<'requeued' | 'cancelled' | 'finished'> {
   return prisma.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<{ status: string; cancel_requested: boolean }[]>`
-      SELECT "status", "cancel_requested" FROM "jobs" WHERE "id" = ${r.jobId}::uuid FOR UPDATE`;
+    const [row] = await tx.$queryRaw<{ status: string; cancel_requested: boolean; cancel_reason: string | null }[]>`
+      SELECT "status", "cancel_requested", "cancel_reason" FROM "jobs" WHERE "id" = ${r.jobId}::uuid FOR UPDATE`;
     if (!row || row.status !== 'running') return 'finished';
     if (r.checkpoint) {
       await tx.checkpoint.deleteMany({ where: { jobId: r.jobId, kind: 'resume' } });
       await tx.checkpoint.createMany({ data: [checkpointRow(r.jobId, 'resume', { ...r.checkpoint, isBest: false })] });
     }
     if (row.cancel_requested) {
-      await tx.job.update({ where: { id: r.jobId }, data: { status: 'cancelled', finishedAt: new Date() } });
-      await tx.jobEvent.create({ data: { jobId: r.jobId, attempt: r.attempt, type: 'cancelled', message: r.cancelledMessage } });
+      const status = stoppedStatus(row.cancel_reason);
+      await tx.job.update({ where: { id: r.jobId }, data: { status, finishedAt: new Date() } });
+      await tx.jobEvent.create({ data: { jobId: r.jobId, attempt: r.attempt, type: status, message: stoppedMessage(status, r.cancelledMessage) } });
       return 'cancelled';
     }
     await tx.job.update({ where: { id: r.jobId }, data: { status: 'queued', ...(r.failure && { error: r.failure as unknown as Json }) } });
