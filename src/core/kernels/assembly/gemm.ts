@@ -291,3 +291,6 @@ export function gemmNN(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize,
 
 // The optimizers' update passes live beside the matrix products so one module serves a thread.
 export { adamUpdate, rmspropUpdate, adagradUpdate, addInto, sumSquares } from './optim';
+
+// The ceiling streams bench/kernels.ts measures kernels against.
+export { peakStream, peakTile } from './peak';
