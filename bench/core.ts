@@ -231,13 +231,13 @@ function report(runs: Run[], notes: string[], peaks: number[], loadStart: number
   };
   const peakShare = roundsRun.map((k, i) => (cpuRate(k) * FLOP / 1e9) / peaks[i]);
   if (runs.some((r) => r.label.startsWith('ours'))) {
-    console.log(`ours: 2 threads / 1 thread = ${median(scale).toFixed(2)}× (per round ${fmt(scale)}); target ≥ 1.85×: ${verdict(median(scale), 1.85)}`);
+    console.log(`ours: 2 threads / 1 thread = ${median(scale).toFixed(3)}× (per round ${fmt(scale)}); target ≥ 1.85×: ${verdict(median(scale), 1.85)}`);
     console.log(`ours 1 thread at ${(100 * median(peakShare)).toFixed(0)}% of the WASM SIMD peak, GFLOP per CPU second (peak per round ` +
       `${peaks.map((p) => p.toFixed(1)).join(', ')} GFLOP/s, measured by this process just before; per round ` +
       `${peakShare.map((x) => `${(100 * x).toFixed(0)}%`).join(', ')}); target ≥ 75%: ${verdict(median(peakShare), 0.75)}`);
   }
   if (runs.some((r) => r.label.startsWith('pytorch') && r.result)) {
-    console.log(`ours 2 threads / PyTorch best (the faster of its 1- and 2-thread runs in the same round) = ${median(vs).toFixed(2)}× ` +
+    console.log(`ours 2 threads / PyTorch best (the faster of its 1- and 2-thread runs in the same round) = ${median(vs).toFixed(3)}× ` +
       `(per round ${fmt(vs)}); target ≥ 0.65×: ${verdict(median(vs), 0.65)}`);
     const t = perRound((k) => rateOf(at('pytorch, 2 threads', k)), (k) => rateOf(at('pytorch, 1 thread', k)));
     console.log(`pytorch: 2 threads / 1 thread = ${median(t).toFixed(2)}× (per round ${fmt(t)})`);
