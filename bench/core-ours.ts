@@ -3,17 +3,22 @@
 // ThreadPool engine), so the per-step bookkeeping (grad norms, update ratios, batch
 // loss points) is included, as in production.
 //
-//   node dist/bench/core-ours.js --threads 1|2 [--epochs 3] [--limit 60000]
+// After training, PREDICT_ROWS test rows go through a Predictor (the /predict path:
+// number[][] in, outputs out) for the inference figure.
+//
+//   node dist/bench/core-ours.js --threads 1|2 [--epochs 3] [--limit 60000] [--workload reference|wide|deep]
 import { ThreadPool, threadEngine } from '../src/core/pool.js';
+import { Predictor } from '../src/core/predict.js';
 import { train } from '../src/core/trainer.js';
 import { loadDataset } from '../src/data/load.js';
 import { formatProblems, toTrainSpec, validateJobSpec } from '../src/spec/index.js';
 import {
-  BATCH_SIZE, CLASSES, HIDDEN, LEARNING_RATE, SEED, cpuSeconds, emitResult, flags, intFlag, peakRssMB,
-  type EpochTiming,
+  BATCH_SIZE, CLASSES, LEARNING_RATE, PREDICT_ROWS, SEED, cpuSeconds, emitResult, flags, intFlag, peakRssMB,
+  workloadHidden, type EpochTiming,
 } from './core-workload.js';
 
 const f = flags();
+const HIDDEN = workloadHidden(f);
 const threads = intFlag(f, 'threads', 1);
 const epochs = intFlag(f, 'epochs', 3);
 const limit = f.has('limit') ? intFlag(f, 'limit', 60000) : undefined;
@@ -34,13 +39,14 @@ const v = validateJobSpec({
 if (!v.ok) throw new Error(`benchmark spec rejected:\n${formatProblems(v.problems)}`);
 const spec = v.spec;
 const data = loadDataset(spec.dataset);
+const trainSpec0 = toTrainSpec(spec);
 
 const pool = new ThreadPool(threads - 1);
 const timed: EpochTiming[] = [];
 let cpuMark = cpuSeconds();
 try {
   const result = await train({
-    spec: toTrainSpec(spec), data, engine: threadEngine(pool),
+    spec: trainSpec0, data, engine: threadEngine(pool),
     hooks: {
       onEpochEnd: (e) => {
         const cpu = cpuSeconds();
@@ -53,7 +59,21 @@ try {
       },
     },
   });
+  const trainSpec = trainSpec0;
+  const test = data.test ?? data.train;
+  const d = test.x.length / test.n, rowsN = Math.min(PREDICT_ROWS, test.n);
+  const rows: number[][] = [];
+  for (let r = 0; r < rowsN; r++) rows.push(Array.from(test.x.subarray(r * d, (r + 1) * d)));
+  const predictor = new Predictor(trainSpec, d, data.task, result.weights);
+  const times: number[] = [];
+  for (let rep = 0; rep < 3; rep++) {
+    const t0 = performance.now();
+    predictor.predict(rows);
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
   emitResult({
+    predictRowsPerSecond: rowsN / times[1],
     name: `ours, ${threads} thread${threads > 1 ? 's' : ''}`,
     trainSamples: data.train.n, epochs, epochsTimed: timed,
     testAccuracy: result.testMetrics?.test_accuracy ?? null,

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { loadDataset } from '../src/data/load.js';
 import type { Split } from '../src/core/dataset.js';
 import {
-  BATCH_SIZE, CLASSES, HIDDEN, INPUT, LEARNING_RATE, cpuSeconds, emitResult, flags, intFlag, peakRssMB,
+  BATCH_SIZE, CLASSES, INPUT, workloadHidden, LEARNING_RATE, cpuSeconds, emitResult, flags, intFlag, peakRssMB,
   type EpochTiming,
 } from './core-workload.js';
 
@@ -24,6 +24,7 @@ type Tf = typeof import('@tensorflow/tfjs-core');
 type Tfl = typeof import('@tensorflow/tfjs-layers');
 
 const f = flags();
+const HIDDEN = workloadHidden(f);
 const backend = f.get('backend') ?? 'wasm';
 const epochs = intFlag(f, 'epochs', 3);
 const limit = f.has('limit') ? intFlag(f, 'limit', 60000) : undefined;

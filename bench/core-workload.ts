@@ -1,6 +1,7 @@
 // The reference workload of BENCHMARKS.md, shared by bench/core.ts (the driver) and its
 // contender processes (core-ours.ts, core-tfjs.ts; pytorch_reference.py mirrors it):
-// MNIST, 784-256-256-10 ReLU, softmax cross-entropy, Adam 1e-3, batch 128.
+// MNIST, 784-256-256-10 ReLU, softmax cross-entropy, Adam 1e-3, batch 128; and two
+// other shapes of the same task (`--workload wide|deep`) so the speed is known beyond one.
 //
 // A contender process prints progress to stderr and exactly one line to stdout:
 // `RESULT <json of ContenderResult>`.
@@ -12,13 +13,37 @@ export const BATCH_SIZE = 128;
 export const LEARNING_RATE = 1e-3;
 export const SEED = 42;
 
-/** Layer shapes [in, out] of the reference model: 784→256, 256→256, 256→10. */
-const SIZES = [INPUT, ...HIDDEN, CLASSES];
-export const LAYER_SHAPES: [number, number][] = SIZES.slice(1).map((out, i) => [SIZES[i], out]);
+/** Hidden ReLU layers of each workload: reference 784-256-256-10, wide 784-1024-1024-10, deep 784-8×256-10. */
+export const WORKLOADS: Record<string, number[]> = {
+  reference: HIDDEN,
+  wide: [1024, 1024],
+  deep: Array.from({ length: 8 }, () => 256),
+};
+
+/** The `--workload` flag's hidden layers (default: the reference). */
+export function workloadHidden(f: Map<string, string>): number[] {
+  const name = f.get('workload') ?? 'reference';
+  const h = WORKLOADS[name];
+  if (!h) throw new Error(`--workload: unknown "${name}"; known: ${Object.keys(WORKLOADS).join(', ')}`);
+  return h;
+}
+
+/** Layer shapes [in, out]: for the reference 784→256, 256→256, 256→10. */
+export function layerShapes(hidden: number[] = HIDDEN): [number, number][] {
+  const sizes = [INPUT, ...hidden, CLASSES];
+  return sizes.slice(1).map((out, i) => [sizes[i], out]);
+}
+export const LAYER_SHAPES = layerShapes();
 
 // forward 2·Σ in·out multiply-adds per sample; backward (dW = dZᵀ·X and dX = dZ·W)
 // twice that — the convention of BENCHMARKS.md (1.61 MFLOP for 784-256-256-10)
-export const FLOP_PER_SAMPLE = 3 * 2 * LAYER_SHAPES.reduce((s, [i, o]) => s + i * o, 0);
+export function flopPerSample(hidden: number[] = HIDDEN): number {
+  return 3 * 2 * layerShapes(hidden).reduce((s, [i, o]) => s + i * o, 0);
+}
+export const FLOP_PER_SAMPLE = flopPerSample();
+
+/** Rows pushed through inference for the /predict-style figure (the MNIST test split's size). */
+export const PREDICT_ROWS = 10000;
 
 export interface EpochTiming {
   epoch: number;
@@ -38,6 +63,8 @@ export interface ContenderResult {
   peakRssMB: number;
   /** free-form facts worth printing (backend variant, BLAS, …) */
   info?: string;
+  /** inference throughput after training: PREDICT_ROWS rows through the contender's predict path, rows/s (median of 3) */
+  predictRowsPerSecond?: number;
 }
 
 /** Samples/s over epochs 2..N (epoch 1 is warm-up) or over epoch 1 when it is the only one. */

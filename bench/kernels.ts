@@ -5,7 +5,9 @@
 //   dX       dX = dZ·W      gemmNN(B, in, out)    tf.matMul(dZ, W, false, false)
 // for the plain-JS kernels, the wasm SIMD kernels and TensorFlow.js' wasm backend
 // (XNNPACK, SIMD, single-threaded in Node), one thread each. Median of several timed
-// samples after warm-up.
+// samples after warm-up. Each wasm row also shows its share of the WASM SIMD peak:
+// the best f32x4 mul+add stream the toolchain emits with operands in L1
+// (src/core/kernels/assembly/peak.ts), measured in the same process.
 //
 //   npm run bench:kernels                 (builds, then runs)
 //   node dist/bench/kernels.js [--no-js] [--no-tf] [--samples 7] [--wall]
@@ -14,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Heap } from '../src/core/memory.js';
 import { createWasmKernels, jsKernels } from '../src/core/kernels/index.js';
+import { measurePeak } from './wasm-peak.js';
 import type { Kernels } from '../src/core/kernels/types.js';
 
 type Form = 'NT' | 'TN' | 'NN';
@@ -100,6 +103,10 @@ async function main(): Promise<void> {
     const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
     console.log(`tfjs backend: ${tf.getBackend()} (SIMD ${simd}, multithread ${threads})`);
   }
+  const peak = measurePeak(heap, SAMPLES);
+  const best = peak.best;
+  console.log(`WASM SIMD peak (f32x4 mul+add, operands in L1): register stream ${peak.stream.toFixed(1)} GFLOP/s, ` +
+    `micro-kernel loop ${peak.tile.toFixed(1)} GFLOP/s; "% peak" is against ${best.toFixed(1)}`);
   console.log(`node ${process.version}; load average ${os.loadavg()[0].toFixed(2)} on ${os.availableParallelism()} cores; ` +
     `GFLOP/s per ${WALL ? 'elapsed' : 'CPU'} second, one thread, median of ${SAMPLES} samples of ≥${SAMPLE_MS} ms\n`);
 
@@ -131,9 +138,9 @@ async function main(): Promise<void> {
   }
 
   const f = (x: number, d = 1) => (Number.isNaN(x) ? '-' : x.toFixed(d));
-  const header = ['B x in->out', 'form', 'product', 'js', 'wasm', 'tfjs-wasm', 'wasm/js', 'wasm/tfjs'];
+  const header = ['B x in->out', 'form', 'product', 'js', 'wasm', '% peak', 'tfjs-wasm', 'wasm/js', 'wasm/tfjs'];
   const what: Record<Form, string> = { NT: 'Z=X·Wᵀ+b', TN: 'dW=dZᵀ·X', NN: 'dX=dZ·W' };
-  const table = rows.map((r) => [r.shape, r.form, what[r.form], f(r.js, 2), f(r.wasm), f(r.tf), f(r.wasm / r.js) + '×', f(r.wasm / r.tf) + '×']);
+  const table = rows.map((r) => [r.shape, r.form, what[r.form], f(r.js, 2), f(r.wasm), `${(100 * r.wasm / best).toFixed(0)}%`, f(r.tf), f(r.wasm / r.js) + '×', f(r.wasm / r.tf) + '×']);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log(line(header));

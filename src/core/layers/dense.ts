@@ -29,8 +29,13 @@ export class Dense implements Layer {
   }
 
   forward(k: Kernels, rows: number, X: Float32Array, ctx: ForwardContext): void {
-    k.gemmNT(rows, this.outSize, this.inSize, X, this.p.W, this.Z, this.p.b, false);
-    activationForward(this.activation, this.Z, this.out, rows * this.outSize, this.outSize, this.alpha, this.p.alpha);
+    if (this.activation === 'relu') {
+      // ReLU rides in the product's epilogue (A = max(Z, 0) while the tile is in registers)
+      k.gemmNT(rows, this.outSize, this.inSize, X, this.p.W, this.Z, this.p.b, false, this.out);
+    } else {
+      k.gemmNT(rows, this.outSize, this.inSize, X, this.p.W, this.Z, this.p.b, false);
+      activationForward(this.activation, this.Z, this.out, rows * this.outSize, this.outSize, this.alpha, this.p.alpha);
+    }
     if (this.alive && ctx.dropout === 'train') markAlive(this.out, rows, this.outSize, this.alive);
   }
 
@@ -38,11 +43,11 @@ export class Dense implements Layer {
     const n = rows * this.outSize, units = this.outSize;
     const dZ = this.dOut;
     if (this.g.alpha) this.g.alpha.fill(0);
-    if (!this.lossGivesDZ) activationBackward(this.activation, this.Z, this.out, dZ, n, units, this.alpha, this.p.alpha, this.g.alpha);
+    if (this.lossGivesDZ) { /* dOut already holds dZ */ }
+    else if (this.activation === 'relu') k.vector.reluBackward(this.Z, dZ, n);
+    else activationBackward(this.activation, this.Z, this.out, dZ, n, units, this.alpha, this.p.alpha, this.g.alpha);
     k.gemmTN(units, this.inSize, rows, dZ, X, this.g.W, false);
-    const db = this.g.b;
-    db.fill(0);
-    for (let r = 0; r < n; r += units) for (let j = 0; j < units; j++) db[j] += dZ[r + j];
+    k.vector.columnSums(dZ, rows, units, this.g.b); // db = Σ_rows dZ
     if (dX) k.gemmNN(rows, this.inSize, units, dZ, this.p.W, dX, false);
   }
 }

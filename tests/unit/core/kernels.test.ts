@@ -68,6 +68,51 @@ test('wasm gemmNT, gemmTN, gemmNN match the js kernels on every shape, with accu
   }
 });
 
+// The fused epilogue: reluOut = max(C, 0) of the finished C, also when K spans several
+// k-blocks (1030 > 512: an early block's partial sums must not be clipped) and on
+// edge tiles; C itself stays the pre-activation Z.
+test('wasm gemmNT with reluOut writes Z and max(Z, 0) on every shape, accumulate and bias', { skip: !available }, () => {
+  const heap = new Heap();
+  const wasm = createWasmKernels(heap);
+  for (const [M, N, K] of SHAPES) {
+    const A = heap.alloc(M * K), B = heap.alloc(N * K), C = heap.alloc(M * N), bias = heap.alloc(N), out = heap.alloc(M * N);
+    const C0 = new Float32Array(M * N);
+    fillRandom(A); fillRandom(B); fillRandom(bias); fillRandom(C0);
+    for (const accumulate of [false, true]) {
+      const want = Float32Array.from(C0);
+      jsKernels.gemmNT(M, N, K, A, B, want, bias, accumulate);
+      C.set(C0);
+      out.fill(NaN);
+      wasm.gemmNT(M, N, K, A, B, C, bias, accumulate, out);
+      const what = `gemmNT+relu ${M}x${N}x${K} accumulate=${accumulate}`;
+      assertClose(C, want, K, what);
+      for (let i = 0; i < M * N; i++) {
+        if (out[i] !== Math.max(C[i], 0)) assert.fail(`${what}: reluOut[${i}] is ${out[i]}, max(Z, 0) is ${Math.max(C[i], 0)}`);
+      }
+    }
+  }
+});
+
+test('wasm reluBackward zeroes dA where Z ≤ 0 and columnSums sums each column in row order', { skip: !available }, () => {
+  const heap = new Heap();
+  const wasm = createWasmKernels(heap);
+  for (const [rows, units] of [[1, 1], [3, 5], [128, 256], [7, 10], [64, 13]]) {
+    const n = rows * units;
+    const Z = heap.alloc(n), dA = heap.alloc(n), db = heap.alloc(units);
+    fillRandom(Z); fillRandom(dA);
+    for (let i = 2; i < n; i += 5) { Z[i] = 0; dA[i] = 0.25; } // Z exactly 0 where dA is not: ReLU'(0) = 0
+    const want = Float32Array.from(dA, (d, i) => (Z[i] > 0 ? d : 0));
+    wasm.vector.reluBackward(Z, dA, n);
+    assert.deepEqual(Array.from(dA), Array.from(want), `reluBackward ${rows}x${units}`);
+    // the column sums in float32, top to bottom, as a plain loop gives them
+    const sums = new Float32Array(units);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < units; j++) sums[j] = Math.fround(sums[j] + dA[r * units + j]);
+    db.fill(7);
+    wasm.vector.columnSums(dA, rows, units, db);
+    assert.deepEqual(Array.from(db), Array.from(sums), `columnSums ${rows}x${units}`);
+  }
+});
+
 test('wasm kernels write only C: a guard band around C is left untouched', { skip: !available }, () => {
   const heap = new Heap();
   const wasm = createWasmKernels(heap);

@@ -154,8 +154,10 @@ function packColA(a: usize, lda: usize, mc: i32, kc: i32, ap: usize): void {
 
 // ---- micro-kernel --------------------------------------------------------------
 
-// Finish one row of a tile: optional bias, optional old C, then store 8 floats.
-@inline function finishRow(c: usize, lo: v128, hi: v128, bias: usize, acc: i32): void {
+// Finish one row of a tile: optional bias, optional old C, then store 8 floats; with
+// relu = (byte distance from C to the activation buffer A) also A = max(C, 0), the
+// fused epilogue that spares the layer a pass over Z (wasm's max keeps NaN a NaN).
+@inline function finishRow(c: usize, lo: v128, hi: v128, bias: usize, acc: i32, relu: usize): void {
   if (bias != 0) {
     lo = f32x4.add(lo, v128.load(bias));
     hi = f32x4.add(hi, v128.load(bias, 16));
@@ -166,13 +168,18 @@ function packColA(a: usize, lda: usize, mc: i32, kc: i32, ap: usize): void {
   }
   v128.store(c, lo);
   v128.store(c, hi, 16);
+  if (relu != 0) {
+    const zero = f32x4.splat(0);
+    v128.store(c + relu, f32x4.max(lo, zero));
+    v128.store(c + relu, f32x4.max(hi, zero), 16);
+  }
 }
 
 // Tile C(4,8) at c (ldc bytes per row) = packed A tile (kc,4) · packed panel (kc,8).
 // One k per iteration on purpose: V8 hoists the loads of an unrolled body and then
 // spills accumulators; this loop keeps 8 accumulators, 2 panel vectors and 4 splats
 // in 14 of the 16 xmm registers, and packing A leaves only two pointers to advance.
-function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, bias: usize, acc: i32): void {
+function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, bias: usize, acc: i32, relu: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -191,14 +198,14 @@ function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, bias: usize, 
     ap += 16;
     bp += 32;
   } while (bp < end);
-  finishRow(c, c00, c01, bias, acc);
-  finishRow(c + ldc, c10, c11, bias, acc);
-  finishRow(c + 2 * ldc, c20, c21, bias, acc);
-  finishRow(c + 3 * ldc, c30, c31, bias, acc);
+  finishRow(c, c00, c01, bias, acc, relu);
+  finishRow(c + ldc, c10, c11, bias, acc, relu);
+  finishRow(c + 2 * ldc, c20, c21, bias, acc, relu);
+  finishRow(c + 3 * ldc, c30, c31, bias, acc, relu);
 }
 
 // Copy an edge tile (h rows, w columns, row stride 32 bytes) into C, adding bias/C.
-function storeEdge(t: usize, h: i32, w: i32, c: usize, ldc: usize, bias: usize, acc: i32): void {
+function storeEdge(t: usize, h: i32, w: i32, c: usize, ldc: usize, bias: usize, acc: i32, relu: usize): void {
   for (let i = 0; i < h; i++) {
     const s = t + (<usize>i << 5);
     const d = c + <usize>i * ldc;
@@ -208,6 +215,7 @@ function storeEdge(t: usize, h: i32, w: i32, c: usize, ldc: usize, bias: usize, 
       if (bias != 0) v += load<f32>(bias + o);
       if (acc != 0) v += load<f32>(d + o);
       store<f32>(d + o, v);
+      if (relu != 0) store<f32>(d + o + relu, v > 0 ? v : (v != v ? v : 0));
     }
   }
 }
@@ -219,7 +227,8 @@ const FORM_TN: i32 = 1;
 const FORM_NN: i32 = 2;
 
 function gemm(form: i32, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, bias: usize,
-  accumulate: i32, scratch: usize): void {
+  accumulate: i32, scratch: usize, out: usize): void {
+  const relu: usize = out != 0 ? out - c : 0; // offsets wrap, so out below c works too
   if (M <= 0 || N <= 0) return;
   const bp = scratch;
   const ap = scratch + PANEL_BYTES;
@@ -233,6 +242,7 @@ function gemm(form: i32, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, b
         let v: f32 = bias != 0 ? load<f32>(bias + o) : 0;
         if (accumulate != 0) v += load<f32>(d + o);
         store<f32>(d + o, v);
+        if (relu != 0) store<f32>(d + o + relu, v > 0 ? v : (v != v ? v : 0));
       }
     }
     return;
@@ -247,6 +257,7 @@ function gemm(form: i32, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, b
     const kc = min(kcb, K - k0);
     const acc = k0 == 0 ? accumulate : 1;
     const bs: usize = k0 == 0 ? bias : 0;
+    const rl: usize = k0 + kc >= K ? relu : 0; // the activation only once C is complete
     for (let m0 = 0; m0 < M; m0 += MC) {
       const mc = min(MC, M - m0);
       if (rowA) packRowA(a + <usize>m0 * lda + (<usize>k0 << 2), lda, mc, kc, ap);
@@ -260,10 +271,10 @@ function gemm(form: i32, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, b
           const h = min(MR, mc - i);
           const ct = c + <usize>(m0 + i) * ldc + (<usize>j0 << 2);
           const at = ap + <usize>i * (<usize>kc << 2);
-          if (h == MR && w == NR) tile(kc, at, bp, ct, ldc, bj, acc);
+          if (h == MR && w == NR) tile(kc, at, bp, ct, ldc, bj, acc, rl);
           else {
-            tile(kc, at, bp, edge, 32, 0, 0);
-            storeEdge(edge, h, w, ct, ldc, bj, acc);
+            tile(kc, at, bp, edge, 32, 0, 0, 0);
+            storeEdge(edge, h, w, ct, ldc, bj, acc, rl);
           }
         }
       }
@@ -271,23 +282,27 @@ function gemm(form: i32, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, b
   }
 }
 
-/** C(M,N) = A(M,K) · B(N,K)ᵀ [+ bias(N)] [+ C]; bias = 0 means none. */
+/** C(M,N) = A(M,K) · B(N,K)ᵀ [+ bias(N)] [+ C]; bias = 0 means none. reluOut ≠ 0: also reluOut = max(C, 0). */
 export function gemmNT(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, bias: usize,
-  accumulate: i32, scratch: usize): void {
-  gemm(FORM_NT, M, N, K, a, b, c, bias, accumulate, scratch);
+  accumulate: i32, scratch: usize, reluOut: usize): void {
+  gemm(FORM_NT, M, N, K, a, b, c, bias, accumulate, scratch, reluOut);
 }
 
 /** C(M,N) = A(K,M)ᵀ · B(K,N) [+ C]. */
 export function gemmTN(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize,
   accumulate: i32, scratch: usize): void {
-  gemm(FORM_TN, M, N, K, a, b, c, 0, accumulate, scratch);
+  gemm(FORM_TN, M, N, K, a, b, c, 0, accumulate, scratch, 0);
 }
 
 /** C(M,N) = A(M,K) · B(K,N) [+ C]. */
 export function gemmNN(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize,
   accumulate: i32, scratch: usize): void {
-  gemm(FORM_NN, M, N, K, a, b, c, 0, accumulate, scratch);
+  gemm(FORM_NN, M, N, K, a, b, c, 0, accumulate, scratch, 0);
 }
 
 // The optimizers' update passes live beside the matrix products so one module serves a thread.
 export { adamUpdate, rmspropUpdate, adagradUpdate, addInto, sumSquares } from './optim';
+export { reluBackward, columnSums } from './elementwise';
+
+// The ceiling streams bench/kernels.ts measures kernels against.
+export { peakStream, peakTile } from './peak';

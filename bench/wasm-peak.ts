@@ -1,0 +1,53 @@
+// The WASM SIMD ceiling on this machine, now: GFLOP/s of the two mul+add streams of
+// src/core/kernels/assembly/peak.ts (operands in L1), per CPU second of one thread.
+// bench/kernels.ts prints each kernel as a share of it, bench/core.ts the training.
+import type { Heap } from '../src/core/memory.js';
+import { gemmModule } from '../src/core/kernels/index.js';
+
+interface PeakExports {
+  peakStream(buf: number, n: number, reps: number, s: number): number;
+  peakTile(buf: number, n: number, reps: number): number;
+}
+
+function cpu(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** Median seconds per call over `samples` samples of ≥ 40 ms CPU time each. */
+function median(fn: () => void, samples: number): number {
+  const t0 = performance.now();
+  let reps = 0;
+  while (performance.now() - t0 < 40 || reps < 3) { fn(); reps++; }
+  const per = Math.max(1, Math.round(reps * 40 / (performance.now() - t0)));
+  const times: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const t = cpu();
+    for (let r = 0; r < per; r++) fn();
+    times.push((cpu() - t) / per);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
+}
+
+export interface WasmPeak {
+  /** 2 loads + 4 register splats per 8 mul+add (peakStream) */
+  stream: number;
+  /** the GEMM micro-kernel's loop on L1 data (peakTile) */
+  tile: number;
+  /** the larger of the two: the ceiling */
+  best: number;
+}
+
+export function measurePeak(heap: Heap, samples = 7): WasmPeak {
+  const wasm = new WebAssembly.Instance(gemmModule(), { env: { memory: heap.memory } }).exports as unknown as PeakExports;
+  const n = 128, reps = 200;
+  const buf = heap.alloc(n * 12); // 6 KiB: n·16 bytes of splat rows + n·32 of panel rows
+  for (let i = 0; i < buf.length; i++) buf[i] = 1 + ((i * 37) % 11) / 64;
+  let sink = 0;
+  // FLOP per call: peakStream n/2 steps × 8 f32x4 mul+add; peakTile n steps × the same
+  const stream = (n / 2) * 8 * 8 * reps / median(() => { sink += wasm.peakStream(buf.byteOffset, n, reps, 0.5); }, samples) / 1e9;
+  const tile = n * 8 * 8 * reps / median(() => { sink += wasm.peakTile(buf.byteOffset, n, reps); }, samples) / 1e9;
+  if (!Number.isFinite(sink)) throw new Error('peak streams overflowed');
+  return { stream, tile, best: Math.max(stream, tile) };
+}
