@@ -13,6 +13,7 @@ import { checkpointsRoutes } from './routes/checkpoints.js';
 import { predictRoutes } from './routes/predict.js';
 import { eventsRoutes } from './routes/events.js';
 import { earlyStoppingRoutes } from './routes/early-stopping.js';
+import { installDashboard } from './dashboard.js';
 
 export type { AppOptions };
 
@@ -45,6 +46,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(predictRoutes, { prefix: '/v1', prisma });
   await app.register(eventsRoutes, { prefix: '/v1', prisma });
   await app.register(earlyStoppingRoutes, { prefix: '/v1', prisma });
+  await installDashboard(app);
 
   await app.ready();
   return app;

@@ -12,7 +12,7 @@ export function epochLine(data: EpochEventData, epochs: number | undefined): str
   for (const name of EPOCH_COLUMNS) if (name in data.metrics) parts.push(`${name} ${num(data.metrics[name])}`);
   const sps = data.metrics.samples_per_second;
   if (typeof sps === 'number') parts.push(`${Math.round(sps)} samples/s`);
-  if (data.decision) parts.push(`early stopping: ${data.decision.decision}${data.decision.decision === 'stop' ? ` (${data.decision.reason})` : ''}`);
+  if (data.decision) parts.push(`early stopping: ${data.decision}`);
   return parts.join('  ');
 }
 
@@ -74,7 +74,7 @@ export async function watchJob(client: TrainyardClient, id: string, out: NodeJS.
   const r = job.result;
   if (job.status === 'succeeded' && r) {
     const best = r.best ? `; best epoch ${r.best.epoch}: ${Object.entries(r.best.metrics).filter(([k]) => k.startsWith('val_') || k.startsWith('train_')).map(([k, v]) => `${k} ${num(v)}`).join(', ')}` : '';
-    out.write(`succeeded after ${r.epochs} epochs${r.stoppedEarly ? ' (stopped early)' : ''}${best}\n`);
+    out.write(`succeeded after ${r.epochs} epochs${r.stoppedEarly && r.stopDecision ? ` (stopped early: ${r.stopDecision.reason})` : ''}${best}\n`);
   } else if (job.status === 'failed') {
     err.write(`job failed: ${job.error?.code ?? ''} ${job.error?.message ?? ''}\n`);
   }

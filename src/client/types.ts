@@ -49,12 +49,12 @@ export interface JobEventData {
   createdAt: string;
 }
 
-/** An epoch event's data: { epoch, step, metrics, decision? }. */
+/** An epoch event's data: { epoch, step, metrics, decision? } (decision: the early-stopping verdict; its reason is in GET …/early-stopping). */
 export interface EpochEventData {
   epoch: number;
   step: number;
   metrics: Record<string, StoredValue>;
-  decision?: EarlyStoppingDecision;
+  decision?: EarlyStoppingDecision['decision'];
 }
 
 export const TERMINAL_EVENTS = ['succeeded', 'failed', 'cancelled', 'pruned'] as const;
