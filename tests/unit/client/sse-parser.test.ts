@@ -30,6 +30,8 @@ test('the same events whatever the chunking, one character at a time included', 
 test('\\r\\n and \\r line ends, also split between chunks; no space after the colon; no event line = message', () => {
   const { events } = parse(['id:1\r', '\ndata:x\r\n\r', '\ndata: y\r\r']);
   assert.deepEqual(events, [{ id: '1', event: 'message', data: 'x' }, { id: '1', event: 'message', data: 'y' }]);
+  // a \r\n split after a data line is one line end, not an end and a blank line (which would dispatch early)
+  assert.deepEqual(parse(['data: a\r', '\ndata: b\r\n\r\n']).events, [{ id: null, event: 'message', data: 'a\nb' }]);
 });
 
 test('an event without a closing blank line is not dispatched (the connection dropped mid-event)', () => {
