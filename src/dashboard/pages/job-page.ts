@@ -30,9 +30,13 @@ export function jobPage(): Page {
   return {
     async render(root, params, _query, signal) {
       const id = params.id!;
+      // one round trip for what the page needs first, then one for the series
+      const decisionsLoaded = api.earlyStopping(id);
+      const checkpointsLoaded = api.checkpoints(id);
+      for (const p of [decisionsLoaded, checkpointsLoaded]) p.catch(() => {}); // awaited below
       let job: Job = await api.getJob(id);
       const table = new EpochTable();
-      let decisions: EarlyStoppingDecision[] = (await api.earlyStopping(id)).items;
+      let decisions: EarlyStoppingDecision[] = (await decisionsLoaded).items;
       let checkpoints: Checkpoint[] = [];
 
       // ---- header, diagnosis
@@ -220,8 +224,14 @@ export function jobPage(): Page {
       };
 
       // ---- load, then follow live
-      const perLayer = (await api.metricNames(id)).items.map((n) => n.name).filter((n) => /^(grad_norm|update_ratio)\//.test(n));
+      // per-layer series by the spec's layer indices: a name the job has not recorded
+      // (a dropout layer's) answers an empty series, so no metrics/names round trip
+      const layerCount = (job.spec as { model?: { layers?: unknown[] } })?.model?.layers?.length ?? 0;
+      const perLayer = Array.from({ length: layerCount }, (_, i) => [`grad_norm/${i}`, `update_ratio/${i}`]).flat();
       const names = [...EPOCH_METRICS, ...perLayer];
+      const batchLoaded = loadBatch();
+      checkpoints = (await checkpointsLoaded).items;
+      renderCheckpoints();
       let cursor: string | undefined;
       do {
         const page = await api.metrics(id, { name: names, limit: 10_000, cursor });
@@ -229,7 +239,7 @@ export function jobPage(): Page {
         cursor = page.nextCursor ?? undefined;
       } while (cursor && !signal.aborted);
       draw();
-      await Promise.all([loadBatch(), loadCheckpoints()]);
+      await batchLoaded;
 
       if (FINISHED_STATUSES.includes(job.status)) {
         // the log of a finished job: its stream replays every event and ends
