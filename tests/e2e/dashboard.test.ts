@@ -67,6 +67,7 @@ before(async () => {
     (window as unknown as { __csp: string[] }).__csp = [];
     document.addEventListener('securitypolicyviolation', (e) => (window as unknown as { __csp: string[] }).__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
+  context.setDefaultTimeout(60_000); // a loaded CI machine runs the suite in parallel
   page = await context.newPage();
   page.on('request', (r: Request) => requests.push({ url: r.url(), authorization: r.headers().authorization }));
   page.on('pageerror', (e) => { throw e; });
@@ -125,13 +126,12 @@ test('a job submitted through the form: its curve grows live, the heatmap has a 
   liveId = page.url().split('/').at(-1)!;
   assert.equal((await api(`/v1/jobs/${liveId}`)).name, 'e2e-live');
 
-  // live: while the job is still running, the loss table gains rows without a reload
-  const rows = page.locator('#loss .numbers tbody tr');
-  await page.waitForFunction(() => document.querySelectorAll('#loss .numbers tbody tr').length >= 1, null, { timeout: 60_000 });
-  const first = await rows.count();
+  // live: once the page has loaded (its batch_loss request answered), the loss table
+  // gains rows without a reload
+  await page.waitForFunction(() => document.getElementById('batch-info')?.dataset.points !== undefined, null, { timeout: 60_000 });
+  const first = await page.locator('#loss .numbers tbody tr').count();
+  assert.ok(first < LIVE_EPOCHS, `the job was still training when the page had loaded (${first} epochs shown)`);
   await page.waitForFunction((n) => document.querySelectorAll('#loss .numbers tbody tr').length > n, first, { timeout: 60_000 });
-  const job = await api(`/v1/jobs/${liveId}`);
-  assert.equal(job.status, 'running', 'rows arrived while the job was running');
   await waitForJob(liveId, (j) => j.status === 'succeeded');
   await page.waitForFunction((n) => document.querySelectorAll('#loss .numbers tbody tr').length === n, LIVE_EPOCHS, { timeout: 30_000 });
   assert.ok(requests.some((r) => r.url.endsWith(`/v1/jobs/${liveId}/events`) && r.authorization === `Bearer ${svc.apiKey}`), 'SSE over fetch with the key');
