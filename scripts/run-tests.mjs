@@ -1,6 +1,6 @@
 // Runs the compiled test files with node's built-in test runner.
-//   node scripts/run-tests.mjs            all tests (unit, then integration)
-//   node scripts/run-tests.mjs unit       only tests/unit
+//   node scripts/run-tests.mjs            all tests (unit, integration, then e2e)
+//   node scripts/run-tests.mjs unit       only tests/unit (e2e: the browser tests, need Chromium)
 // Integration tests need Postgres and Redis (see README). A test that runs longer
 // than 2 minutes fails instead of hanging the run.
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
 const which = process.argv.slice(2);
-const roots = (which.length ? which : ['unit', 'integration']).map((w) => path.join('dist/tests', w));
+const roots = (which.length ? which : ['unit', 'integration', 'e2e']).map((w) => path.join('dist/tests', w));
 
 function walk(dir, out) {
   if (!existsSync(dir)) return out;

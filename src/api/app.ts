@@ -14,6 +14,7 @@ import { predictRoutes } from './routes/predict.js';
 import { eventsRoutes } from './routes/events.js';
 import { earlyStoppingRoutes } from './routes/early-stopping.js';
 import { sweepsRoutes } from './routes/sweeps.js';
+import { installDashboard } from './dashboard.js';
 
 export type { AppOptions };
 
@@ -56,6 +57,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(eventsRoutes, { prefix: '/v1', prisma, config, events: options.events });
   await app.register(earlyStoppingRoutes, { prefix: '/v1', prisma });
   await app.register(sweepsRoutes, { prefix: '/v1', prisma, queue, redis, config });
+  await installDashboard(app);
 
   await app.ready();
   return app;

@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 export async function installOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'Trainyard',
         description: 'Train dense neural networks on demand: submit a job spec, poll its status, read its metrics.',
