@@ -7,14 +7,22 @@ import { EVERY_TENANT, tenantScope, type Scope } from '../db/scope.js';
 import type { PrismaClient } from '../db/client.js';
 import { findJobHeadline, type JobHeadline } from '../db/repositories/job-access.js';
 import { isUuid } from '../db/repositories/prisma-errors.js';
+import { DEFAULT_TENANT_ID } from '../db/repositories/tenants.js';
 import { ApiError } from './errors.js';
 import { hasScope } from './auth/keys.js';
 import type { RequestAuth } from './auth/plugin.js';
 
+/** What a route plugin registered without buildApp (tests of one route, no auth hook) acts as. */
+const NO_AUTH_INSTALLED: RequestAuth = Object.freeze({ keyId: null, prefix: 'no-auth', tenantId: DEFAULT_TENANT_ID, scopes: ['admin'] as RequestAuth['scopes'] });
+
 function authOf(request: FastifyRequest): RequestAuth {
-  // The auth hook sets it on every /v1 request; a route elsewhere must not read tenant rows.
-  if (!request.auth) throw new Error(`${request.method} ${request.url.split('?')[0]} reads tenant rows without authentication`);
-  return request.auth;
+  if (request.auth) return request.auth;
+  // buildApp's auth hook sets it on every /v1 request: with the hook installed, a route
+  // elsewhere must not read tenant rows. A bare Fastify with one route plugin has no hook.
+  if (request.server.hasRequestDecorator('auth')) {
+    throw new Error(`${request.method} ${request.url.split('?')[0]} reads tenant rows without authentication`);
+  }
+  return NO_AUTH_INSTALLED;
 }
 
 export function requestScope(request: FastifyRequest): Scope {
