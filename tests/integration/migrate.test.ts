@@ -54,12 +54,15 @@ test('migrate creates every table and records each migration as Prisma does', as
   ).map((r) => r.table_name);
   assert.deepEqual(tables, [
     '_prisma_migrations',
+    'api_keys',
+    'audit_log',
     'checkpoints',
     'early_stopping_decisions',
     'job_events',
     'jobs',
     'metric_points',
     'metric_rollups',
+    'tenants',
   ]);
 
   const rows = await query<Record<string, unknown>>(
