@@ -87,6 +87,23 @@ describe('keys', () => {
   });
 });
 
+describe('tenants own rows', () => {
+  test("a job's checkpoint, written as the worker writes it (no tenant named), belongs to the job's tenant", async () => {
+    const a = await createKey(h, await createTenant(h), ['submit']);
+    const b = await createKey(h, await createTenant(h), ['submit']);
+    const job = await h.app.inject({ method: 'POST', url: '/v1/jobs', headers: bearer(b.key), payload: tinySpec() });
+    const jobId = job.json().id as string;
+    const id = '22222222-2222-4222-8222-222222222222';
+    await h.prisma.checkpoint.createMany({ data: [{ id, jobId, kind: 'epoch', epoch: 1, step: 4, size: 1, sha256: 'x', data: new Uint8Array([1]) }] });
+    assert.equal((await h.prisma.checkpoint.findUniqueOrThrow({ where: { id } })).tenantId, b.tenant);
+    assert.equal((await h.app.inject({ method: 'GET', url: `/v1/checkpoints/${id}`, headers: bearer(b.key) })).statusCode, 200);
+    assert.equal((await h.app.inject({ method: 'GET', url: `/v1/checkpoints/${id}`, headers: bearer(a.key) })).statusCode, 404);
+    // and a row cannot claim another tenant while it belongs to a job
+    await h.prisma.checkpoint.update({ where: { id }, data: { tenantId: a.tenant } });
+    assert.equal((await h.prisma.checkpoint.findUniqueOrThrow({ where: { id } })).tenantId, b.tenant);
+  });
+});
+
 describe('limits', () => {
   test('the per-key rate limit is shared by two API processes: the 6th request of a 5/minute key is a 429 with Retry-After', async () => {
     const r = await createTestApp('auth-rate', { rateLimitPerMinute: 5 });
