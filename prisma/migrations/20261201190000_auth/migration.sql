@@ -81,7 +81,8 @@ ALTER TABLE "jobs" ADD CONSTRAINT "jobs_tenant_id_fkey" FOREIGN KEY ("tenant_id"
 
 -- Checkpoints: an upload names its tenant; a job's checkpoint always takes its job's
 -- tenant (set here, so the worker's writes need not know tenants and cannot get it
--- wrong). The column is nullable for Prisma's sake; the CHECK makes it required.
+-- wrong); a row with neither (tools, tests) goes to `default`, as jobs do. The column
+-- is nullable for Prisma's sake; the CHECK makes it required.
 ALTER TABLE "checkpoints" ADD COLUMN "tenant_id" UUID;
 UPDATE "checkpoints" SET "tenant_id" = '00000000-0000-4000-8000-000000000000';
 
@@ -89,6 +90,8 @@ CREATE FUNCTION "checkpoints_tenant_from_job"() RETURNS trigger LANGUAGE plpgsql
 BEGIN
   IF NEW."job_id" IS NOT NULL THEN
     SELECT "tenant_id" INTO NEW."tenant_id" FROM "jobs" WHERE "id" = NEW."job_id";
+  ELSIF NEW."tenant_id" IS NULL THEN
+    NEW."tenant_id" := '00000000-0000-4000-8000-000000000000';
   END IF;
   RETURN NEW;
 END
