@@ -33,6 +33,24 @@ export interface Config {
   workerLockMs: number;
   workerStalledIntervalMs: number;
   workerMaxStalledCount: number;
+  /** AUTH: 'on' (default) or 'off' — off is refused unless HOST is a loopback address. */
+  auth: 'on' | 'off';
+  /** TRAINYARD_ADMIN_KEY: this value becomes an admin key of the tenant `default` (CI, compose, scripts). */
+  adminKey: string | null;
+  /** ADMIN_KEY_FILE: where the first start on an empty database writes the admin key it created (mode 0600). */
+  adminKeyFile: string;
+  /** RATE_LIMIT_PER_MINUTE: requests per key per minute, shared by every API process (on Redis). */
+  rateLimitPerMinute: number;
+  /** TENANT_MAX_ACTIVE_JOBS: queued + running jobs one tenant may have. */
+  tenantMaxActiveJobs: number;
+  /** CORS_ORIGINS: comma-separated origins allowed to call the API from a browser; empty: CORS off. */
+  corsOrigins: string[];
+  /** METRICS_TOKEN: when set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
+  /** UPLOAD_BODY_LIMIT: largest checkpoint upload, bytes. */
+  uploadBodyLimit: number;
+  /** PREDICT_BODY_LIMIT: largest predict body, bytes. */
+  predictBodyLimit: number;
 }
 
 export interface ConfigProblem {
@@ -69,7 +87,19 @@ export const DEFAULTS = {
   WORKER_LOCK_MS: '60000',
   WORKER_STALLED_INTERVAL_MS: '30000',
   WORKER_MAX_STALLED_COUNT: '2',
+  AUTH: 'on',
+  ADMIN_KEY_FILE: '.trainyard/admin-key',
+  RATE_LIMIT_PER_MINUTE: '600',
+  TENANT_MAX_ACTIVE_JOBS: '100',
+  UPLOAD_BODY_LIMIT: String(256 * 1024 * 1024),
+  PREDICT_BODY_LIMIT: String(160 * 1024 * 1024),
 } as const;
+
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -145,9 +175,49 @@ export function loadConfig(env: Env = process.env): Config {
   const workerStalledIntervalMs = integer('WORKER_STALLED_INTERVAL_MS', DEFAULTS.WORKER_STALLED_INTERVAL_MS, 100, 3_600_000);
   const workerMaxStalledCount = integer('WORKER_MAX_STALLED_COUNT', DEFAULTS.WORKER_MAX_STALLED_COUNT, 0, 100);
 
+  const authRaw = read('AUTH', DEFAULTS.AUTH).toLowerCase();
+  const auth = authRaw === 'off' ? 'off' : 'on';
+  if (authRaw !== 'on' && authRaw !== 'off') fail('AUTH', authRaw, 'must be on or off');
+  if (auth === 'off' && !isLoopbackHost(host)) {
+    fail('AUTH', authRaw, `off is accepted only when HOST is a loopback address (127.0.0.1, ::1, localhost), not ${host}: anyone who reaches the port would own the service`);
+  }
+  // a secret: problems name the variable, never its value
+  const secret = (name: string, minLength: number): string | null => {
+    const v = env[name];
+    if (v === undefined || v.trim() === '') return null;
+    if (v.length < minLength || !/^[\x21-\x7e]+$/.test(v)) {
+      fail(name, '[redacted]', `must be at least ${minLength} printable characters without spaces (e.g. openssl rand -hex 32)`);
+      return null;
+    }
+    return v;
+  };
+  const adminKey = secret('TRAINYARD_ADMIN_KEY', 32);
+  const metricsToken = secret('METRICS_TOKEN', 16);
+  const adminKeyFile = read('ADMIN_KEY_FILE', DEFAULTS.ADMIN_KEY_FILE);
+  const rateLimitPerMinute = integer('RATE_LIMIT_PER_MINUTE', DEFAULTS.RATE_LIMIT_PER_MINUTE, 1, 1_000_000_000);
+  const tenantMaxActiveJobs = integer('TENANT_MAX_ACTIVE_JOBS', DEFAULTS.TENANT_MAX_ACTIVE_JOBS, 1, 1_000_000_000);
+  const corsOrigins: string[] = [];
+  for (const origin of read('CORS_ORIGINS', '').split(',').map((o) => o.trim()).filter((o) => o !== '')) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+      fail('CORS_ORIGINS', origin, 'each origin must be scheme://host[:port], e.g. https://dashboard.example.com');
+    } else {
+      corsOrigins.push(parsed.origin);
+    }
+  }
+  const uploadBodyLimit = integer('UPLOAD_BODY_LIMIT', DEFAULTS.UPLOAD_BODY_LIMIT, 1024, 4 * 1024 * 1024 * 1024);
+  const predictBodyLimit = integer('PREDICT_BODY_LIMIT', DEFAULTS.PREDICT_BODY_LIMIT, 1024, 4 * 1024 * 1024 * 1024);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, databaseUrl, redisUrl, workerConcurrency, trainerThreads, dataDir, logLevel, queuePrefix,
     workerLockMs, workerStalledIntervalMs, workerMaxStalledCount,
+    auth, adminKey, adminKeyFile, rateLimitPerMinute, tenantMaxActiveJobs, corsOrigins, metricsToken,
+    uploadBodyLimit, predictBodyLimit,
   };
 }

@@ -20,7 +20,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>, options: LoggerOp
       base: { pid: process.pid, ...options.bindings },
       // Secrets never reach the logs, even when someone logs a whole config or request.
       redact: {
-        paths: ['databaseUrl', 'redisUrl', 'req.headers.authorization', 'req.headers.cookie'],
+        paths: ['databaseUrl', 'redisUrl', 'adminKey', 'metricsToken', 'req.headers.authorization', 'req.headers.cookie'],
         censor: '[redacted]',
       },
     },

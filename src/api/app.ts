@@ -13,6 +13,12 @@ import { checkpointsRoutes } from './routes/checkpoints.js';
 import { predictRoutes } from './routes/predict.js';
 import { eventsRoutes } from './routes/events.js';
 import { earlyStoppingRoutes } from './routes/early-stopping.js';
+import { installAuth } from './auth/plugin.js';
+import { installRateLimit } from './auth/rate-limit.js';
+import { installBrowserSafety } from './auth/browser-safety.js';
+import { installSafeJsonParser } from './auth/safe-json.js';
+import { keysRoutes } from './routes/keys.js';
+import { tenantsRoutes } from './routes/tenants.js';
 import { sweepsRoutes } from './routes/sweeps.js';
 import { installDashboard } from './dashboard.js';
 
@@ -35,29 +41,27 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // parser would hand a JSON spec sent as text/plain to the route as one string
   // ("must be an object"); without it the answer is a 415 that names the fix.
   app.removeContentTypeParser('text/plain');
-  // Many clients send Content-Type: application/json on every POST, also on those
-  // without a body (POST /v1/jobs/:id/cancel): an empty body is no body on a route that
-  // takes none; where a body is required it is still refused (FST_ERR_CTP_EMPTY_JSON_BODY).
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '' && request.routeOptions.schema?.body === undefined) return done(null, undefined);
-    parseJson(request, body as string, done);
-  });
+  installSafeJsonParser(app);
 
   installErrorHandling(app);
+  // before every route: security headers, then the key check, then the per-key budget
+  await installBrowserSafety(app, config);
+  await installAuth(app, { config, prisma, logger });
+  await installRateLimit(app, config, redis);
   await installOpenApi(app);
   installPrometheus(app, prisma);
 
   await app.register(healthRoutes, { prisma, redis });
   await app.register(jobsRoutes, { prefix: '/v1', prisma, queue, redis, config });
   await app.register(metricsRoutes, { prefix: '/v1', prisma });
-  await app.register(checkpointsRoutes, { prefix: '/v1', prisma });
-  await app.register(predictRoutes, { prefix: '/v1', prisma });
+  await app.register(checkpointsRoutes, { prefix: '/v1', prisma, uploadLimit: config.uploadBodyLimit });
+  await app.register(predictRoutes, { prefix: '/v1', prisma, bodyLimit: config.predictBodyLimit });
   await app.register(eventsRoutes, { prefix: '/v1', prisma, config, events: options.events });
   await app.register(earlyStoppingRoutes, { prefix: '/v1', prisma });
   await app.register(sweepsRoutes, { prefix: '/v1', prisma, queue, redis, config });
   await installDashboard(app);
+  await app.register(tenantsRoutes, { prefix: '/v1', prisma });
+  await app.register(keysRoutes, { prefix: '/v1', prisma, redis, config });
 
   await app.ready();
   return app;

@@ -4,8 +4,8 @@
 // It is the real buildApp on real clients, none of them asked to do anything:
 // node-postgres opens a connection at the first query and none is sent; BullMQ's Queue
 // does connect its Redis client when constructed, and when no Redis answers that
-// attempt fails quietly (the error handlers below) — building the routes and the
-// document needs neither service. So the generated types come from exactly the schemas
+// attempt fails quietly (the error handlers below); with AUTH=off nothing writes the
+// first admin key — building the routes and the document needs neither service. So the generated types come from exactly the schemas
 // that serve requests (no second description to drift), and a route change that breaks
 // a client fails the build.
 import { loadConfig } from '../config.js';
@@ -16,7 +16,9 @@ import { createTrainQueue } from '../queue/train-queue.js';
 import { buildApp } from './app.js';
 
 export async function openApiDocument(): Promise<Record<string, unknown>> {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
+  // AUTH=off on loopback: no admin-key bootstrap (a Postgres write) and no key-change
+  // subscriber; the routes and their schemas are the same either way.
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', AUTH: 'off', HOST: '127.0.0.1' });
   const prisma = createPrisma(config.databaseUrl);
   const redis = createRedis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
   redis.on('error', () => {}); // never connected; nothing to report

@@ -1,34 +1,39 @@
 // Which rows a read may see. Every repository read that the API makes takes a
-// Scope as a required argument, so the tenant filter of the auth issue (DESIGN.md,
-// "Auth and tenants") has exactly one place to go and no read can forget it.
+// Scope as a required argument, so the tenant filter (DESIGN.md, "Auth and
+// tenants") lives in exactly one place and no read can forget it: a row of another
+// tenant is then "not found", exactly like a missing one.
 //
-// Today there are no tenants: every caller reads with EVERY_TENANT. When jobs get a
-// tenant, `jobScopeWhere` returns `{ tenantId }` for a tenant scope, and a job of
-// another tenant is then "not found", exactly like a missing one.
+// The API derives the scope from the request's key (src/api/scope.ts requestScope):
+// a tenant's key sees its tenant, an admin key every tenant (or the one its
+// ?tenant= names). The worker reads unscoped: it trains whatever the queue hands it.
 
 export interface Scope {
-  /** null: every tenant (admin keys, and the service before auth exists) */
+  /** null: every tenant (admin keys, AUTH=off, the worker and tests) */
   readonly tenantId: string | null;
 }
 
 export const EVERY_TENANT: Scope = Object.freeze({ tenantId: null });
 
+/** The scope of one tenant. */
+export function tenantScope(tenantId: string): Scope {
+  return Object.freeze({ tenantId });
+}
+
 /** The Prisma `where` fragment that restricts jobs to the scope. */
-export function jobScopeWhere(scope: Scope): Record<string, never> {
-  // No tenant column yet: every scope sees every job. The auth issue replaces this
-  // body (and the checkpoint twin below) with `{ tenantId: scope.tenantId }`.
-  void scope;
-  return {};
+export function jobScopeWhere(scope: Scope): { tenantId?: string } {
+  return scope.tenantId === null ? {} : { tenantId: scope.tenantId };
 }
 
 /** The Prisma `where` fragment that restricts checkpoints (uploads included) to the scope. */
-export function checkpointScopeWhere(scope: Scope): Record<string, never> {
-  void scope;
-  return {};
+export function checkpointScopeWhere(scope: Scope): { tenantId?: string } {
+  // a job's checkpoint carries its job's tenant (a trigger sets it), so one column decides
+  return scope.tenantId === null ? {} : { tenantId: scope.tenantId };
 }
 
-/** The Prisma `where` fragment that restricts sweeps to the scope (the auth issue: `{ tenantId }`). */
-export function sweepScopeWhere(scope: Scope): Record<string, never> {
-  void scope;
-  return {};
+/**
+ * The Prisma `where` fragment that restricts sweeps to the scope (sweeps have a
+ * tenant_id like jobs; their trials carry the sweep's tenant).
+ */
+export function sweepScopeWhere(scope: Scope): { tenantId?: string } {
+  return scope.tenantId === null ? {} : { tenantId: scope.tenantId };
 }

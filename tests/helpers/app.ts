@@ -4,8 +4,13 @@
 //   const h = await createTestApp('api-jobs');
 //   after(() => h.close());
 //   const res = await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: spec });
+//
+// Auth is on, as in production: the app gets a random TRAINYARD_ADMIN_KEY-style admin
+// key (h.adminKey) and h.app.inject sends `authorization: Bearer <admin key>` with
+// every request unless the request names its own authorization header — a value, or
+// `authorization: undefined` for none. createTenant/createKey make other callers.
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -18,6 +23,8 @@ import { TrainingWorker } from '../../workers/training-worker.js';
 
 export interface TestApp {
   app: FastifyInstance;
+  /** the admin key (tenant `default`) every h.app.inject request carries by default */
+  adminKey: string;
   config: Config;
   db: TestDatabase;
   prisma: PrismaClient;
@@ -34,6 +41,10 @@ export function testConfig(databaseUrl: string, overrides: Partial<Config> = {})
     databaseUrl,
     queuePrefix: `trainyard-test-${process.pid}-${randomBytes(4).toString('hex')}`,
     trainerThreads: 1,
+    adminKey: randomBytes(32).toString('hex'),
+    // tests make many requests and queue many jobs quickly; auth tests set their own limits
+    rateLimitPerMinute: 1_000_000,
+    tenantMaxActiveJobs: 1_000_000,
     ...overrides,
   };
 }
@@ -44,9 +55,9 @@ export async function createTestApp(label: string, overrides: Partial<Config> = 
   const logger = silentLogger();
   const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: 1, connectionName: 'trainyard-test-api' });
   const queue = createTrainQueue(redis, config.queuePrefix);
-  const app = await buildApp({ config, prisma: db.prisma, queue, redis, logger });
+  const app = authorize(await buildApp({ config, prisma: db.prisma, queue, redis, logger }), config.adminKey!);
   return {
-    app, config, db, prisma: db.prisma, queue, redis, logger,
+    app, adminKey: config.adminKey!, config, db, prisma: db.prisma, queue, redis, logger,
     async close() {
       await app.close();
       await queue.obliterate({ force: true }).catch(() => {});
@@ -55,6 +66,51 @@ export async function createTestApp(label: string, overrides: Partial<Config> = 
       await db.drop();
     },
   };
+}
+
+/**
+ * Makes app.inject send `authorization: Bearer <key>` unless a request names its own
+ * authorization header (`authorization: undefined`: none). Returns the same app.
+ */
+export function authorize(app: FastifyInstance, key: string): FastifyInstance {
+  const inject = app.inject.bind(app) as (opts?: unknown) => unknown;
+  const wrapped = (opts?: InjectOptions | string) => {
+    if (opts === undefined) return inject(); // the chain API: callers set headers themselves
+    const options: InjectOptions = typeof opts === 'string' ? { url: opts } : opts;
+    const headers: Record<string, unknown> = { ...(options.headers as Record<string, unknown> | undefined) };
+    const named = Object.keys(headers).find((h) => h.toLowerCase() === 'authorization');
+    if (named === undefined) headers.authorization = `Bearer ${key}`;
+    else if (headers[named] === undefined) delete headers[named];
+    return inject({ ...options, headers });
+  };
+  (app as unknown as { inject: typeof wrapped }).inject = wrapped;
+  return app;
+}
+
+/** `{ authorization: 'Bearer <key>' }`, for requests made as another key. */
+export function bearer(key: string): { authorization: string } {
+  return { authorization: `Bearer ${key}` };
+}
+
+/** POST /v1/tenants as the admin; returns the new tenant's id. */
+export async function createTenant(h: Pick<TestApp, 'app'>, name = `t-${randomBytes(4).toString('hex')}`): Promise<string> {
+  const res = await h.app.inject({ method: 'POST', url: '/v1/tenants', payload: { name } });
+  if (res.statusCode !== 201) throw new Error(`POST /v1/tenants answered ${res.statusCode}: ${res.body}`);
+  return (res.json() as { id: string }).id;
+}
+
+export interface TestKey {
+  id: string;
+  key: string;
+  prefix: string;
+  tenant: string;
+}
+
+/** POST /v1/keys as the admin. */
+export async function createKey(h: Pick<TestApp, 'app'>, tenant: string, scopes: ('read' | 'submit' | 'admin')[] = ['submit'], name = 'test key'): Promise<TestKey> {
+  const res = await h.app.inject({ method: 'POST', url: '/v1/keys', payload: { tenant, name, scopes } });
+  if (res.statusCode !== 201) throw new Error(`POST /v1/keys answered ${res.statusCode}: ${res.body}`);
+  return res.json() as TestKey;
 }
 
 /** A tiny job that trains in well under a second. */

@@ -6,6 +6,7 @@
 //
 // Its stdout (pino JSON lines) is kept in `lines`; a test that fails prints them
 // with `w.tail()`.
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -67,6 +68,8 @@ export async function spawnWorker(opts: WorkerProcessOptions): Promise<WorkerPro
       LOG_LEVEL: 'info',
       // the test database is migrated already
       TRAINYARD_SKIP_MIGRATE: '1',
+      // every spawned Trainyard process gets an admin key (COMMON2.md); the worker ignores it
+      TRAINYARD_ADMIN_KEY: process.env.TRAINYARD_ADMIN_KEY ?? randomBytes(32).toString('hex'),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

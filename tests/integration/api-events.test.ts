@@ -54,7 +54,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 /** A minimal EventSource over fetch: a pump parses id/event/data fields and comment lines as they arrive. */
 async function connect(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
   const controller = new AbortController();
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+  const res = await fetch(url, { headers: { accept: 'text/event-stream', authorization: `Bearer ${h.adminKey}`, ...headers }, signal: controller.signal });
   const comments: string[] = [];
   const queue: SseEvent[] = [];
   let ended = false;
@@ -190,10 +190,10 @@ describe('GET /v1/jobs/:id/events', () => {
   });
 
   test('an unknown job is a 404 and a malformed Last-Event-ID a 400, both as JSON errors', async () => {
-    const missing = await fetch(`${base}/v1/jobs/00000000-0000-4000-8000-000000000000/events`);
+    const missing = await fetch(`${base}/v1/jobs/00000000-0000-4000-8000-000000000000/events`, { headers: { authorization: `Bearer ${h.adminKey}` } });
     assert.equal(missing.status, 404);
     assert.equal((await missing.json()).error.code, 'NOT_FOUND');
-    const bad = await fetch(`${base}/v1/jobs/${doneId}/events`, { headers: { 'last-event-id': 'abc' } });
+    const bad = await fetch(`${base}/v1/jobs/${doneId}/events`, { headers: { 'last-event-id': 'abc', authorization: `Bearer ${h.adminKey}` } });
     assert.equal(bad.status, 400);
     assert.equal((await bad.json()).error.details[0].pointer, '/last-event-id');
   });

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { buildApp } from '../../src/api/app.js';
 import { createRedis } from '../../src/queue/connection.js';
 import { createTrainQueue } from '../../src/queue/train-queue.js';
-import { createTestApp, submitJob, tinySpec, type TestApp } from '../helpers/app.js';
+import { authorize, createTestApp, submitJob, tinySpec, type TestApp } from '../helpers/app.js';
 
 let h: TestApp;
 before(async () => {
@@ -189,7 +189,7 @@ describe('POST /v1/jobs when Redis is unreachable', () => {
     redis.on('error', () => {});
     const queue = createTrainQueue(redis, h.config.queuePrefix);
     queue.on('error', () => {});
-    const app = await buildApp({ config: h.config, prisma: h.prisma, queue, redis, logger: h.logger });
+    const app = authorize(await buildApp({ config: h.config, prisma: h.prisma, queue, redis, logger: h.logger }), h.adminKey);
     try {
       const jobsBefore = await h.prisma.job.count();
       const eventsBefore = await h.prisma.jobEvent.count();

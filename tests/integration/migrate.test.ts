@@ -54,6 +54,8 @@ test('migrate creates every table and records each migration as Prisma does', as
   ).map((r) => r.table_name);
   assert.deepEqual(tables, [
     '_prisma_migrations',
+    'api_keys',
+    'audit_log',
     'checkpoints',
     'early_stopping_decisions',
     'job_events',
@@ -62,6 +64,7 @@ test('migrate creates every table and records each migration as Prisma does', as
     'metric_rollups',
     'sweep_decisions',
     'sweeps',
+    'tenants',
   ]);
 
   const rows = await query<Record<string, unknown>>(

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createTestApp, waitFor, type TestApp } from '../helpers/app.js';
 import { killAll, spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 import { createSweep } from '../../src/db/repositories/sweeps.js';
-import { EVERY_TENANT } from '../../src/db/scope.js';
+import { DEFAULT_TENANT_ID } from '../../src/db/repositories/tenants.js';
 import { validateSweep } from '../../src/sweeps/index.js';
 
 let h: TestApp;
@@ -82,7 +82,7 @@ test('a sweep stored without trials (its API died before creating them) is start
     parameters: { '/optimizer/learningRate': { values: [0.01, 0.001] } }, objective: { metric: 'val_loss' },
   });
   assert.ok(checked.ok);
-  const row = await createSweep(h.prisma, EVERY_TENANT, checked.sweep);
+  const row = await createSweep(h.prisma, DEFAULT_TENANT_ID, checked.sweep);
   const done = await waitFor(() => getSweep(row.id), (s) => s.status !== 'running', { timeoutMs: 60_000, intervalMs: 250, what: 'the orphan sweep to end' });
   assert.equal(done.status, 'succeeded');
   assert.equal(done.counts.succeeded, 2);

@@ -19,6 +19,15 @@ test('an empty environment gives the documented defaults for a developer machine
     workerLockMs: 60000,
     workerStalledIntervalMs: 30000,
     workerMaxStalledCount: 2,
+    auth: 'on',
+    adminKey: null,
+    adminKeyFile: '.trainyard/admin-key',
+    rateLimitPerMinute: 600,
+    tenantMaxActiveJobs: 100,
+    corsOrigins: [],
+    metricsToken: null,
+    uploadBodyLimit: 256 * 1024 * 1024,
+    predictBodyLimit: 160 * 1024 * 1024,
   });
 });
 
@@ -36,6 +45,14 @@ test('every variable overrides its default', () => {
     WORKER_LOCK_MS: '2000',
     WORKER_STALLED_INTERVAL_MS: '1000',
     WORKER_MAX_STALLED_COUNT: '0',
+    TRAINYARD_ADMIN_KEY: 'k'.repeat(64),
+    ADMIN_KEY_FILE: '/run/trainyard/admin-key',
+    RATE_LIMIT_PER_MINUTE: '60',
+    TENANT_MAX_ACTIVE_JOBS: '5',
+    CORS_ORIGINS: 'https://a.example, http://localhost:5173',
+    METRICS_TOKEN: 'm'.repeat(16),
+    UPLOAD_BODY_LIMIT: '4096',
+    PREDICT_BODY_LIMIT: '2048',
   });
   assert.deepEqual(config, {
     port: 8080,
@@ -50,6 +67,15 @@ test('every variable overrides its default', () => {
     workerLockMs: 2000,
     workerStalledIntervalMs: 1000,
     workerMaxStalledCount: 0,
+    auth: 'on',
+    adminKey: 'k'.repeat(64),
+    adminKeyFile: '/run/trainyard/admin-key',
+    rateLimitPerMinute: 60,
+    tenantMaxActiveJobs: 5,
+    corsOrigins: ['https://a.example', 'http://localhost:5173'],
+    metricsToken: 'm'.repeat(16),
+    uploadBodyLimit: 4096,
+    predictBodyLimit: 2048,
   });
 });
 
@@ -118,4 +144,26 @@ test('the logger writes pino JSON at the configured level and job loggers carry 
   assert.equal(lines[0]!.service, 'worker');
   assert.equal(lines[0]!.level, 30);
   assert.equal(lines[0]!.databaseUrl, '[redacted]');
+});
+
+test('AUTH=off is accepted only on a loopback HOST', () => {
+  for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) {
+    assert.equal(loadConfig({ AUTH: 'off', HOST: host }).auth, 'off', host);
+  }
+  for (const host of ['0.0.0.0', '::', '10.0.0.5', 'api.example.com', '128.0.0.1']) {
+    assert.throws(() => loadConfig({ AUTH: 'off', HOST: host }), (err: ConfigError) => err.problems.some((p) => p.variable === 'AUTH' && /loopback/.test(p.message)), host);
+  }
+  assert.throws(() => loadConfig({ AUTH: 'maybe' }), ConfigError);
+});
+
+test('a short TRAINYARD_ADMIN_KEY is refused without its value in the message', () => {
+  assert.throws(() => loadConfig({ TRAINYARD_ADMIN_KEY: 'hunter2' }), (err: ConfigError) => {
+    assert.ok(!err.message.includes('hunter2'));
+    return err.problems[0]!.variable === 'TRAINYARD_ADMIN_KEY';
+  });
+});
+
+test('CORS_ORIGINS takes origins only (no paths)', () => {
+  assert.throws(() => loadConfig({ CORS_ORIGINS: 'https://a.example/path' }), ConfigError);
+  assert.throws(() => loadConfig({ CORS_ORIGINS: '*' }), ConfigError);
 });

@@ -10,7 +10,7 @@ import {
 } from '../../db/repositories/checkpoint-reads.js';
 import { InvalidCursorError } from '../../db/cursor.js';
 import { ApiError, type ErrorDetail } from '../errors.js';
-import { requestScope, requireJob } from '../scope.js';
+import { requestScope, requestTenant, requireJob } from '../scope.js';
 import { ifNoneMatchHits } from './if-none-match.js';
 import { CheckpointListSchema, ErrorSchema, UploadedCheckpointSchema } from '../schemas.js';
 import type { AppOptions } from '../app-context.js';
@@ -276,8 +276,8 @@ export const checkpointsRoutes: FastifyPluginAsyncTypebox<CheckpointsRoutesOptio
         throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the file as the raw body with Content-Type: ${OCTET_STREAM}`);
       }
       const tensors = validateUpload(bytes);
-      // uploads belong to no job; the auth issue gives them the caller's tenant here
-      const row = await storeUpload(prisma, bytes);
+      // uploads belong to no job, and to the caller's tenant
+      const row = await storeUpload(prisma, requestTenant(request), bytes);
       reply.header('location', `/v1/checkpoints/${row.id}`);
       return reply.status(201).send({
         id: row.id,

@@ -6,7 +6,7 @@ import Type, { type TSchema } from 'typebox';
 import type { Job as JobRow, Prisma } from '../../generated/prisma/client.js';
 import { JobSpecSchema, specHash, validateJobSpec, type NormalizedJobSpec } from '../../spec/index.js';
 import {
-  cancelUnclaimedJob, checkpointExists, createJob, deleteJob, findJob, listJobs, requestCancel, type JobListRow,
+  cancelUnclaimedJob, checkpointExists, createJob, deleteJob, findJob, listJobs, QuotaExceededError, requestCancel, type JobListRow,
 } from '../../db/repositories/jobs.js';
 import { InvalidCursorError } from '../../db/cursor.js';
 import { isFinished } from '../../db/repositories/job-status.js';
@@ -14,7 +14,7 @@ import { enqueueTraining, removeQueuedTraining } from '../../queue/train-queue.j
 import { publishCancel } from '../../queue/cancel-channel.js';
 import { publishJobEvents } from '../../queue/job-events-channel.js';
 import { ApiError } from '../errors.js';
-import { requestScope, requireJob } from '../scope.js';
+import { requestScope, requestTenant, requireJob } from '../scope.js';
 import {
   ErrorSchema, JobListSchema, JobSchema, JobStatusSchema, type JobSummaryView, type JobView,
 } from '../schemas.js';
@@ -112,7 +112,7 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
           'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
         }),
         body: JobSpecSchema,
-        response: { 200: JobSchema, 201: JobSchema, 400: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 503: ErrorSchema },
+        response: { 200: JobSchema, 201: JobSchema, 400: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request, reply) => {
@@ -133,6 +133,11 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
         spec: spec as unknown as Prisma.InputJsonValue,
         specHash: specHash(spec),
         idempotencyKey: request.headers['idempotency-key'],
+        tenantId: requestTenant(request),
+        maxActiveJobs: config.tenantMaxActiveJobs,
+      }).catch((err: unknown) => {
+        if (!(err instanceof QuotaExceededError)) throw err;
+        throw new ApiError(429, 'QUOTA_EXCEEDED', `${err.message} (TENANT_MAX_ACTIVE_JOBS); wait for one to finish or cancel one`);
       });
       if (outcome.kind === 'conflict') {
         throw new ApiError(

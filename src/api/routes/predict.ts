@@ -20,10 +20,12 @@ import type { AppOptions } from '../app-context.js';
 export interface PredictRoutesOptions extends Pick<AppOptions, 'prisma'> {
   /** Predictors kept decoded, by checkpoint id (default 16) */
   predictorCacheSize?: number;
+  /** largest body in bytes (PREDICT_BODY_LIMIT; default PREDICT_BODY_LIMIT_DEFAULT) */
+  bodyLimit?: number;
 }
 
 /** 10,000 MNIST rows written out in full precision are ~150 MB of JSON. */
-const PREDICT_BODY_LIMIT = 160 * 1024 * 1024;
+export const PREDICT_BODY_LIMIT_DEFAULT = 160 * 1024 * 1024;
 const MAX_LISTED = 20;
 /** the largest finite float32; the network cannot take a value beyond it */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -109,7 +111,7 @@ function weightsEpoch(bytes: Uint8Array, row: CheckpointMeta): number | null {
   return Number.isSafeInteger(stated) && stated >= 0 ? stated : row.epoch;
 }
 
-export const predictRoutes: FastifyPluginAsyncTypebox<PredictRoutesOptions> = async (app, { prisma, predictorCacheSize }) => {
+export const predictRoutes: FastifyPluginAsyncTypebox<PredictRoutesOptions> = async (app, { prisma, predictorCacheSize, bodyLimit }) => {
   const predictors = new LruCache<string, Promise<LoadedWeights>>(predictorCacheSize ?? 16);
 
   function loadWeights(scope: Scope, row: CheckpointMeta, spec: NormalizedJobSpec, inputSize: number, task: 'classification' | 'regression') {
@@ -129,7 +131,7 @@ export const predictRoutes: FastifyPluginAsyncTypebox<PredictRoutesOptions> = as
   app.post(
     '/jobs/:id/predict',
     {
-      bodyLimit: PREDICT_BODY_LIMIT,
+      bodyLimit: bodyLimit ?? PREDICT_BODY_LIMIT_DEFAULT,
       schema: {
         summary: "Run a job's trained network on given inputs",
         description:

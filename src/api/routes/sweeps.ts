@@ -18,7 +18,7 @@ import { enqueueTraining, removeQueuedTraining } from '../../queue/train-queue.j
 import { publishCancel } from '../../queue/cancel-channel.js';
 import { publishJobEvents } from '../../queue/job-events-channel.js';
 import { ApiError } from '../errors.js';
-import { requestScope } from '../scope.js';
+import { requestScope, requestTenant } from '../scope.js';
 import { ErrorSchema } from '../schemas.js';
 import {
   SweepDecisionListSchema, SweepListSchema, SweepSchema, TrialListSchema, type SweepSummaryView, type SweepView,
@@ -103,7 +103,7 @@ export const sweepsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' |
           ]);
         }
       }
-      const row = await createSweep(prisma, scope, sweep);
+      const row = await createSweep(prisma, requestTenant(request), sweep);
       try {
         const advance = await advanceSweep(prisma, row.id);
         for (const jobId of advance?.queued ?? []) await enqueueTraining(queue, jobId);

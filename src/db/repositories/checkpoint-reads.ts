@@ -186,13 +186,14 @@ export async function weightsCheckpoint(
   return latest ? { checkpoint: latest as CheckpointMeta } : null;
 }
 
-/** Stores an uploaded (already validated) safetensors file as kind 'upload', owned by no job. */
-export async function storeUpload(prisma: PrismaClient, bytes: Uint8Array): Promise<CheckpointMeta> {
+/** Stores an uploaded (already validated) safetensors file as kind 'upload' of the tenant, owned by no job. */
+export async function storeUpload(prisma: PrismaClient, tenantId: string, bytes: Uint8Array): Promise<CheckpointMeta> {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const row = await prisma.checkpoint.create({
     data: {
       id: randomUUID(),
       jobId: null,
+      tenantId,
       kind: 'upload',
       size: bytes.byteLength,
       sha256,

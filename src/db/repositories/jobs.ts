@@ -8,13 +8,21 @@ import { isUniqueViolation, isUuid } from './prisma-errors.js';
 import type { JobStatus } from './job-status.js';
 import { checkpointScopeWhere, jobScopeWhere, type Scope } from '../scope.js';
 import { decodeTimeIdCursor, encodeTimeIdCursor } from '../cursor.js';
+import { DEFAULT_TENANT_ID } from './tenants.js';
 
 export interface NewJob {
   name: string;
   spec: Prisma.InputJsonValue;
   specHash: string;
   idempotencyKey?: string;
+  /** the owner; default: the scope's tenant, else the tenant `default` (EVERY_TENANT callers: tests, tools) */
+  tenantId?: string;
+  /** TENANT_MAX_ACTIVE_JOBS: refuse when the tenant already has this many queued + running jobs */
+  maxActiveJobs?: number;
 }
+
+/** pg_advisory_xact_lock(QUOTA_LOCK, hashtext(tenant id)): one quota check per tenant at a time */
+const QUOTA_LOCK = 0x71756f74; // "quot"
 
 export type CreateJobOutcome =
   | { kind: 'created'; job: JobRow }
@@ -23,36 +31,59 @@ export type CreateJobOutcome =
   /** same Idempotency-Key, different spec */
   | { kind: 'conflict'; job: JobRow };
 
+/** createJob with maxActiveJobs: the tenant has `active` ≥ `limit` queued + running jobs; nothing was created. */
+export class QuotaExceededError extends Error {
+  constructor(
+    readonly active: number,
+    readonly limit: number,
+  ) {
+    super(`the tenant has ${active} queued or running jobs, the limit is ${limit}`);
+    this.name = 'QuotaExceededError';
+  }
+}
+
 /** The whole job (spec included) when it exists within the scope; null otherwise (a malformed id too). */
 export async function findJob(prisma: PrismaClient, scope: Scope, id: string): Promise<JobRow | null> {
   if (!isUuid(id)) return null;
   return prisma.job.findFirst({ where: { id, ...jobScopeWhere(scope) } });
 }
 
-/** Inserts the job and its 'queued' event in one statement. */
+/**
+ * Inserts the job and its 'queued' event in one transaction. With maxActiveJobs the
+ * tenant's active jobs are counted under a per-tenant advisory lock in the same
+ * transaction, so two submits at the cap cannot both pass.
+ */
 export async function createJob(prisma: PrismaClient, scope: Scope, input: NewJob): Promise<CreateJobOutcome> {
-  // An Idempotency-Key names a job within the scope (with tenants, the unique index
-  // becomes (tenant, key)).
-  const byKey = (key: string) => prisma.job.findFirst({ where: { idempotencyKey: key, ...jobScopeWhere(scope) } });
+  const tenantId = input.tenantId ?? scope.tenantId ?? DEFAULT_TENANT_ID;
+  // An Idempotency-Key names a job within its tenant (unique (tenant_id, idempotency_key)).
+  const byKey = (key: string) => prisma.job.findFirst({ where: { idempotencyKey: key, tenantId } });
   if (input.idempotencyKey !== undefined) {
     const existing = await byKey(input.idempotencyKey);
     if (existing) return compareWithExisting(existing, input.specHash);
   }
   try {
-    const job = await prisma.job.create({
-      data: {
-        id: randomUUID(),
-        name: input.name,
-        status: 'queued',
-        spec: input.spec,
-        specHash: input.specHash,
-        idempotencyKey: input.idempotencyKey ?? null,
-        events: { create: { type: 'queued', attempt: 0, message: 'queued' } },
-      },
+    return await prisma.$transaction(async (tx): Promise<CreateJobOutcome> => {
+      if (input.maxActiveJobs !== undefined) {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${QUOTA_LOCK}::int, hashtext(${tenantId}::text))`;
+        const active = await tx.job.count({ where: { tenantId, status: { in: ['queued', 'running'] } } });
+        if (active >= input.maxActiveJobs) throw new QuotaExceededError(active, input.maxActiveJobs);
+      }
+      const job = await tx.job.create({
+        data: {
+          id: randomUUID(),
+          tenantId,
+          name: input.name,
+          status: 'queued',
+          spec: input.spec,
+          specHash: input.specHash,
+          idempotencyKey: input.idempotencyKey ?? null,
+          events: { create: { type: 'queued', attempt: 0, message: 'queued' } },
+        },
+      });
+      return { kind: 'created', job };
     });
-    return { kind: 'created', job };
   } catch (err) {
-    // Two requests with one key raced past the findUnique above: the loser answers
+    // Two requests with one key raced past the findFirst above: the loser answers
     // with the winner's job.
     if (input.idempotencyKey !== undefined && isUniqueViolation(err)) {
       const winner = await byKey(input.idempotencyKey);
@@ -97,7 +128,7 @@ export interface JobPage {
 }
 
 const LIST_COLUMNS = {
-  id: true, name: true, status: true, specHash: true, idempotencyKey: true, attempt: true, cancelRequested: true,
+  id: true, tenantId: true, name: true, status: true, specHash: true, idempotencyKey: true, attempt: true, cancelRequested: true,
   progress: true, result: true, error: true, diagnosis: true, createdAt: true, updatedAt: true, startedAt: true, finishedAt: true,
   sweepId: true, trialIndex: true, cancelReason: true,
 } as const satisfies Record<Exclude<keyof JobRow, 'spec'>, true>;

@@ -45,11 +45,12 @@ export interface SweepSummary {
   best: SweepBest | null;
 }
 
-export async function createSweep(prisma: PrismaClient, scope: Scope, sweep: NormalizedSweep): Promise<SweepRow> {
-  void scope; // the auth issue stores the scope's tenant here
+/** A new sweep of `tenantId` (the creating key's tenant). */
+export async function createSweep(prisma: PrismaClient, tenantId: string, sweep: NormalizedSweep): Promise<SweepRow> {
   return prisma.sweep.create({
     data: {
       id: randomUUID(),
+      tenantId,
       name: sweep.name,
       status: 'running',
       spec: sweep.spec as Json,
@@ -107,7 +108,7 @@ export async function advanceSweep(prisma: PrismaClient, sweepId: string): Promi
           : { status: 'failed', spec: spec as Json, specHash: '', event: `the trial's spec is invalid: ${formatProblems(checked.problems)}` };
         await tx.job.create({
           data: {
-            id, name: `${sweep.name} #${index}`, status: data.status, spec: data.spec, specHash: data.specHash, sweepId, trialIndex: index,
+            id, tenantId: sweep.tenantId, name: `${sweep.name} #${index}`, status: data.status, spec: data.spec, specHash: data.specHash, sweepId, trialIndex: index,
             ...(!checked.ok && { finishedAt: new Date(), error: { code: 'INVALID_SPEC', message: data.event } }),
             events: { create: { type: data.status, attempt: 0, message: data.event } },
           },
