@@ -26,7 +26,7 @@ after(async () => {
 test('a stream cut mid-event is resumed with Last-Event-ID: every event once, in order', async () => {
   const id = await submitJob(h, tinySpec({ name: 'client-events', training: { epochs: 4, batchSize: 16, seed: 7 } }));
   await waitFor(() => fetchJob(h, id), (j) => j.status === 'succeeded', { what: 'the job to succeed' });
-  const full = await (await fetch(`${url}/v1/jobs/${id}/events`)).text();
+  const full = await (await fetch(`${url}/v1/jobs/${id}/events`, { headers: { authorization: `Bearer ${h.adminKey}` } })).text();
   const allIds = [...full.matchAll(/^id: (\d+)$/gm)].map((m) => m[1]!);
   assert.ok(allIds.length >= 6, full); // queued, started, 4 epochs, succeeded
 
@@ -51,7 +51,7 @@ test('a stream cut mid-event is resumed with Last-Event-ID: every event once, in
     });
     return new Response(body, { status: res.status, headers: res.headers });
   };
-  const client = new TrainyardClient({ baseUrl: url, apiKey: 'test-key', fetch: cutting });
+  const client = new TrainyardClient({ baseUrl: url, apiKey: h.adminKey, fetch: cutting });
   const seen: StreamedEvent[] = [];
   let reconnects = 0;
   const terminal = await client.followEvents(id, (e) => seen.push(e), { retryMs: 10, onReconnect: () => reconnects++ });
