@@ -33,6 +33,10 @@ export interface Config {
   workerLockMs: number;
   workerStalledIntervalMs: number;
   workerMaxStalledCount: number;
+  /** RECONCILE_INTERVAL_MS: how often API and workers re-queue jobs Postgres has and BullMQ lost (src/queue/reconciler.ts); 0 = at start only. */
+  reconcileIntervalMs: number;
+  /** WORKER_METRICS_PORT: each worker's Prometheus /metrics (0 = off). */
+  workerMetricsPort: number;
 }
 
 export interface ConfigProblem {
@@ -69,6 +73,8 @@ export const DEFAULTS = {
   WORKER_LOCK_MS: '60000',
   WORKER_STALLED_INTERVAL_MS: '30000',
   WORKER_MAX_STALLED_COUNT: '2',
+  RECONCILE_INTERVAL_MS: '30000',
+  WORKER_METRICS_PORT: '9464',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -145,9 +151,13 @@ export function loadConfig(env: Env = process.env): Config {
   const workerStalledIntervalMs = integer('WORKER_STALLED_INTERVAL_MS', DEFAULTS.WORKER_STALLED_INTERVAL_MS, 100, 3_600_000);
   const workerMaxStalledCount = integer('WORKER_MAX_STALLED_COUNT', DEFAULTS.WORKER_MAX_STALLED_COUNT, 0, 100);
 
+  const reconcileIntervalMs = integer('RECONCILE_INTERVAL_MS', DEFAULTS.RECONCILE_INTERVAL_MS, 0, 86_400_000);
+  const workerMetricsPort = integer('WORKER_METRICS_PORT', DEFAULTS.WORKER_METRICS_PORT, 0, 65535);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, databaseUrl, redisUrl, workerConcurrency, trainerThreads, dataDir, logLevel, queuePrefix,
     workerLockMs, workerStalledIntervalMs, workerMaxStalledCount,
+    reconcileIntervalMs, workerMetricsPort,
   };
 }
