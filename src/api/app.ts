@@ -39,7 +39,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installPrometheus(app, prisma);
 
   await app.register(healthRoutes, { prisma, redis });
-  await app.register(jobsRoutes, { prefix: '/v1', prisma, queue, redis, config });
+  await app.register(jobsRoutes, { prefix: '/v1', prisma, queue, redis, config, hooks: options.hooks });
   await app.register(metricsRoutes, { prefix: '/v1', prisma });
   await app.register(checkpointsRoutes, { prefix: '/v1', prisma });
   await app.register(predictRoutes, { prefix: '/v1', prisma });

@@ -84,9 +84,9 @@ function toJobSummary(row: JobListRow): JobSummaryView {
   };
 }
 
-export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | 'queue' | 'redis' | 'config'>> = async (
+export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | 'queue' | 'redis' | 'config' | 'hooks'>> = async (
   app,
-  { prisma, queue, redis, config },
+  { prisma, queue, redis, config, hooks },
 ) => {
   /** The whole job; its absence is answered by requireJob, the one 404 for jobs. */
   async function loadJob(request: FastifyRequest, id: string): Promise<JobRow> {
@@ -140,6 +140,8 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
           `Idempotency-Key was already used for job ${outcome.job.id} with a different spec`,
         );
       }
+      // a process that dies here leaves a queued row without a queue entry: the reconciler (src/queue/reconciler.ts) queues it
+      if (outcome.kind === 'created') await hooks?.afterJobInsert?.(outcome.job.id);
       try {
         // Also for an existing queued job: the request that created it may have died
         // before queueing; BullMQ ignores a second add with the same jobId.
