@@ -10,6 +10,7 @@ import {
 } from '../../db/repositories/jobs.js';
 import { InvalidCursorError } from '../../db/cursor.js';
 import { isFinished } from '../../db/repositories/job-status.js';
+import { deleteFinishedJob } from '../../db/repositories/job-deletion.js';
 import { enqueueTraining, removeQueuedTraining } from '../../queue/train-queue.js';
 import { publishCancel } from '../../queue/cancel-channel.js';
 import { publishJobEvents } from '../../queue/job-events-channel.js';
@@ -247,6 +248,41 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
       }
       await publishCancel(redis, config.queuePrefix, id);
       return reply.status(202).send(await current());
+    },
+  );
+
+  app.delete(
+    '/jobs/:id',
+    {
+      schema: {
+        summary: 'Delete a finished job with its metrics, events, decisions and checkpoints',
+        description:
+          'One transaction: 204 and everything the job owns is gone. A queued or running job answers 409 JOB_NOT_FINISHED (cancel it first); ' +
+          'a job whose checkpoint is the initialWeights of a queued or running job answers 409 CHECKPOINT_IN_USE. Uploaded checkpoints are never deleted with a job.',
+        tags: ['jobs'],
+        params: JobParams,
+        response: { 204: Type.Null(), 404: ErrorSchema, 409: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const outcome = await deleteFinishedJob(prisma, requestScope(request), id);
+      switch (outcome.kind) {
+        case 'not-found':
+          await requireJob(prisma, request, id); // the one 404 for jobs
+          throw new Error(`job ${id} was missing and then found`);
+        case 'active':
+          throw new ApiError(409, 'JOB_NOT_FINISHED', `job ${id} is ${outcome.status}; cancel it first (POST /v1/jobs/${id}/cancel), then delete it`);
+        case 'in-use':
+          throw new ApiError(
+            409,
+            'CHECKPOINT_IN_USE',
+            `checkpoint ${outcome.checkpointId} of job ${id} is the initialWeights of ${outcome.jobIds.length === 1 ? 'job' : 'jobs'} ${outcome.jobIds.join(', ')}, ` +
+              'which has not finished; delete this job once it has',
+          );
+        case 'deleted':
+          return reply.status(204).send(null);
+      }
     },
   );
 };
