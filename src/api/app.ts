@@ -36,7 +36,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   installErrorHandling(app);
   await installOpenApi(app);
-  installPrometheus(app, prisma);
+  installPrometheus(app, prisma, queue);
 
   await app.register(healthRoutes, { prisma, redis });
   await app.register(jobsRoutes, { prefix: '/v1', prisma, queue, redis, config, hooks: options.hooks });
