@@ -37,6 +37,8 @@ export interface Config {
   reconcileIntervalMs: number;
   /** WORKER_METRICS_PORT: each worker's Prometheus /metrics (0 = off). */
   workerMetricsPort: number;
+  /** READ_CACHE_MS: how long the API serves a job's status and reduced metric history from memory (src/api/read-cache.ts); 0 = off. */
+  readCacheMs: number;
 }
 
 export interface ConfigProblem {
@@ -75,6 +77,7 @@ export const DEFAULTS = {
   WORKER_MAX_STALLED_COUNT: '2',
   RECONCILE_INTERVAL_MS: '30000',
   WORKER_METRICS_PORT: '9464',
+  READ_CACHE_MS: '250',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -153,11 +156,12 @@ export function loadConfig(env: Env = process.env): Config {
 
   const reconcileIntervalMs = integer('RECONCILE_INTERVAL_MS', DEFAULTS.RECONCILE_INTERVAL_MS, 0, 86_400_000);
   const workerMetricsPort = integer('WORKER_METRICS_PORT', DEFAULTS.WORKER_METRICS_PORT, 0, 65535);
+  const readCacheMs = integer('READ_CACHE_MS', DEFAULTS.READ_CACHE_MS, 0, 60_000);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port, host, databaseUrl, redisUrl, workerConcurrency, trainerThreads, dataDir, logLevel, queuePrefix,
     workerLockMs, workerStalledIntervalMs, workerMaxStalledCount,
-    reconcileIntervalMs, workerMetricsPort,
+    reconcileIntervalMs, workerMetricsPort, readCacheMs,
   };
 }

@@ -13,6 +13,7 @@ import { checkpointsRoutes } from './routes/checkpoints.js';
 import { predictRoutes } from './routes/predict.js';
 import { eventsRoutes } from './routes/events.js';
 import { earlyStoppingRoutes } from './routes/early-stopping.js';
+import { ReadCache } from './read-cache.js';
 
 export type { AppOptions };
 
@@ -39,8 +40,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installPrometheus(app, prisma, queue);
 
   await app.register(healthRoutes, { prisma, redis });
-  await app.register(jobsRoutes, { prefix: '/v1', prisma, queue, redis, config, hooks: options.hooks });
-  await app.register(metricsRoutes, { prefix: '/v1', prisma });
+  // one per app: the jobs routes drop a job's entries when they change it
+  const readCache = new ReadCache({ ttlMs: config.readCacheMs });
+  await app.register(jobsRoutes, { prefix: '/v1', prisma, queue, redis, config, hooks: options.hooks, readCache });
+  await app.register(metricsRoutes, { prefix: '/v1', prisma, readCache });
   await app.register(checkpointsRoutes, { prefix: '/v1', prisma });
   await app.register(predictRoutes, { prefix: '/v1', prisma });
   await app.register(eventsRoutes, { prefix: '/v1', prisma, config, events: options.events });

@@ -20,6 +20,7 @@ import {
   ErrorSchema, JobListSchema, JobSchema, JobStatusSchema, type JobSummaryView, type JobView,
 } from '../schemas.js';
 import type { AppOptions } from '../app-context.js';
+import type { ReadCache } from '../read-cache.js';
 
 const JobParams = Type.Object({ id: Type.String({ description: 'job id (uuid)' }) });
 
@@ -85,9 +86,9 @@ function toJobSummary(row: JobListRow): JobSummaryView {
   };
 }
 
-export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | 'queue' | 'redis' | 'config' | 'hooks'>> = async (
+export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | 'queue' | 'redis' | 'config' | 'hooks'> & { readCache?: ReadCache }> = async (
   app,
-  { prisma, queue, redis, config, hooks },
+  { prisma, queue, redis, config, hooks, readCache },
 ) => {
   /** The whole job; its absence is answered by requireJob, the one 404 for jobs. */
   async function loadJob(request: FastifyRequest, id: string): Promise<JobRow> {
@@ -208,8 +209,14 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
         response: { 200: JobSchema, 404: ErrorSchema },
       },
     },
-    async (request) => {
-      return toJobView(await loadJob(request, request.params.id));
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!readCache) return toJobView(await loadJob(request, id));
+      // Dashboards poll this: a status may be up to READ_CACHE_MS old (read-cache.ts). Kept
+      // serialized (by the route's own serializer), so a hit costs no Postgres and no JSON writing.
+      const body = await readCache.get(`job:${requestScope(request).tenantId ?? '*'}:${id}`, async () => reply.serialize(toJobView(await loadJob(request, id))) as string);
+      // a string is sent as it is (the schema's serializer wrote it already)
+      return reply.type('application/json; charset=utf-8').send(body as unknown as JobView);
     },
   );
 
@@ -232,7 +239,11 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
       const finished = (status: string) =>
         new ApiError(409, 'JOB_FINISHED', `job ${id} is already ${status} and cannot be cancelled`);
       if (isFinished(job.status)) throw finished(job.status);
-      const current = async () => toJobView(await loadJob(request, id));
+      readCache?.invalidate(id);
+      const current = async () => {
+        readCache?.invalidate(id);
+        return toJobView(await loadJob(request, id));
+      };
 
       // Not held by a worker (BullMQ refuses to remove an active job): cancel right here.
       if (await removeQueuedTraining(queue, id)) {
@@ -281,6 +292,7 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
               'which has not finished; delete this job once it has',
           );
         case 'deleted':
+          readCache?.invalidate(id);
           return reply.status(204).send(null);
       }
     },
