@@ -19,6 +19,9 @@ test('an empty environment gives the documented defaults for a developer machine
     workerLockMs: 60000,
     workerStalledIntervalMs: 30000,
     workerMaxStalledCount: 2,
+    reconcileIntervalMs: 30000,
+    workerMetricsPort: 9464,
+    readCacheMs: 250,
   });
 });
 
@@ -36,6 +39,9 @@ test('every variable overrides its default', () => {
     WORKER_LOCK_MS: '2000',
     WORKER_STALLED_INTERVAL_MS: '1000',
     WORKER_MAX_STALLED_COUNT: '0',
+    RECONCILE_INTERVAL_MS: '0',
+    WORKER_METRICS_PORT: '0',
+    READ_CACHE_MS: '0',
   });
   assert.deepEqual(config, {
     port: 8080,
@@ -50,6 +56,9 @@ test('every variable overrides its default', () => {
     workerLockMs: 2000,
     workerStalledIntervalMs: 1000,
     workerMaxStalledCount: 0,
+    reconcileIntervalMs: 0,
+    workerMetricsPort: 0,
+    readCacheMs: 0,
   });
 });
 
