@@ -12,20 +12,22 @@ import { startOwnRedis, type OwnRedis } from '../helpers/own-services.js';
 import type { TrainingWorker } from '../../workers/training-worker.js';
 
 const EPOCHS = 8;
+/** the job running at the FLUSHALL trains long enough for its worker to notice the lost lock */
+const LONG_EPOCHS = 60;
 const N = 1600;
 const VALIDATION = 0.25;
 const BATCH = 16;
 /** optimizer steps per epoch: ceil(train samples / batch) */
 const BATCHES = Math.ceil((N * (1 - VALIDATION)) / BATCH);
 
-function spec(name: string): Record<string, unknown> {
+function spec(name: string, epochs = EPOCHS): Record<string, unknown> {
   return {
     name,
     dataset: { name: 'synthetic/spirals', n: N, validationSplit: VALIDATION, seed: 3 },
     model: { layers: [{ type: 'dense', units: 128, activation: 'tanh' }, { type: 'dense', units: 128, activation: 'tanh' }, { type: 'dense', units: 3, activation: 'softmax' }] },
     loss: 'cross-entropy',
     optimizer: { type: 'adam', learningRate: 0.01 },
-    training: { epochs: EPOCHS, batchSize: BATCH, seed: 5 },
+    training: { epochs, batchSize: BATCH, seed: 5 },
     checkpoints: { everyEpochs: 1, keepLast: 2 },
   };
 }
@@ -38,7 +40,7 @@ let reconciler: Reconciler;
 before(async () => {
   redis = await startOwnRedis();
   // a short lock, so the worker notices within a second that Redis forgot its job
-  h = await createTestApp('ops-redis-loss', { redisUrl: redis.url, workerLockMs: 2000, workerStalledIntervalMs: 1000 });
+  h = await createTestApp('ops-redis-loss', { redisUrl: redis.url, workerLockMs: 1000, workerStalledIntervalMs: 1000 });
   worker = await startTestWorker(h);
   h.queue.on('error', () => {}); // Redis goes away on purpose here
   reconciler = new Reconciler({ prisma: h.prisma, databaseUrl: h.db.url, queue: h.queue, logger: h.logger, intervalMs: 300 }).start();
@@ -59,18 +61,18 @@ const succeeded = (ids: string[]) =>
   );
 
 /** Every per-epoch metric once per epoch at step epoch × batches, every epoch event once. */
-async function assertEachPointOnce(jobId: string): Promise<void> {
+async function assertEachPointOnce(jobId: string, epochs = EPOCHS): Promise<void> {
   for (const name of ['train_loss', 'val_loss', 'learning_rate']) {
     const points = await h.prisma.metricPoint.findMany({ where: { jobId, name }, orderBy: { step: 'asc' }, select: { step: true, epoch: true } });
-    assert.deepEqual(points, Array.from({ length: EPOCHS }, (_, i) => ({ step: (i + 1) * BATCHES, epoch: i + 1 })), `${name} of ${jobId}`);
+    assert.deepEqual(points, Array.from({ length: epochs }, (_, i) => ({ step: (i + 1) * BATCHES, epoch: i + 1 })), `${name} of ${jobId}`);
   }
   const epochEvents = await h.prisma.jobEvent.findMany({ where: { jobId, type: 'epoch' }, select: { data: true }, orderBy: { id: 'asc' } });
-  assert.deepEqual(epochEvents.map((e) => (e.data as { epoch: number }).epoch), Array.from({ length: EPOCHS }, (_, i) => i + 1));
+  assert.deepEqual(epochEvents.map((e) => (e.data as { epoch: number }).epoch), Array.from({ length: epochs }, (_, i) => i + 1));
 }
 
 test('after FLUSHALL with jobs queued and one running, every job succeeds, the running one resumed from its checkpoint, each point once', async () => {
   const ids: string[] = [];
-  for (let i = 0; i < 4; i++) ids.push(await submitJob(h, spec(`flush-${i}`)));
+  for (let i = 0; i < 4; i++) ids.push(await submitJob(h, spec(`flush-${i}`, i === 0 ? LONG_EPOCHS : EPOCHS)));
   // the first job is running and has committed an epoch checkpoint; the others wait in the queue
   await waitFor(() => h.prisma.checkpoint.count({ where: { jobId: ids[0], kind: 'epoch' } }), (n) => n >= 1, { timeoutMs: 60_000, what: 'a checkpoint of the first job' });
   assert.equal((await fetchJob(h, ids[0]!)).status, 'running');
@@ -80,7 +82,7 @@ test('after FLUSHALL with jobs queued and one running, every job succeeds, the r
 
   const rows = await succeeded(ids);
   for (const r of rows) assert.equal(r.status, 'succeeded', `${r.id}: ${JSON.stringify(r.error)}`);
-  for (const id of ids) await assertEachPointOnce(id);
+  for (const [i, id] of ids.entries()) await assertEachPointOnce(id, i === 0 ? LONG_EPOCHS : EPOCHS);
   const resumed = await h.prisma.jobEvent.findMany({ where: { jobId: ids[0], type: 'resumed' } });
   assert.equal(resumed.length, 1, 'the running job resumed once, from its checkpoint');
   assert.match(resumed[0]!.message, /^resumed from epoch [1-9]/);
