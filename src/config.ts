@@ -51,6 +51,12 @@ export interface Config {
   uploadBodyLimit: number;
   /** PREDICT_BODY_LIMIT: largest predict body, bytes. */
   predictBodyLimit: number;
+  /** RECONCILE_INTERVAL_MS: how often API and workers re-queue jobs Postgres has and BullMQ lost (src/queue/reconciler.ts); 0 = at start only. */
+  reconcileIntervalMs: number;
+  /** WORKER_METRICS_PORT: each worker's Prometheus /metrics (0 = off). */
+  workerMetricsPort: number;
+  /** READ_CACHE_MS: how long the API serves a job's status and reduced metric history from memory (src/api/read-cache.ts); 0 = off. */
+  readCacheMs: number;
 }
 
 export interface ConfigProblem {
@@ -93,6 +99,9 @@ export const DEFAULTS = {
   TENANT_MAX_ACTIVE_JOBS: '100',
   UPLOAD_BODY_LIMIT: String(256 * 1024 * 1024),
   PREDICT_BODY_LIMIT: String(160 * 1024 * 1024),
+  RECONCILE_INTERVAL_MS: '30000',
+  WORKER_METRICS_PORT: '9464',
+  READ_CACHE_MS: '250',
 } as const;
 
 /** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
@@ -212,6 +221,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const uploadBodyLimit = integer('UPLOAD_BODY_LIMIT', DEFAULTS.UPLOAD_BODY_LIMIT, 1024, 4 * 1024 * 1024 * 1024);
   const predictBodyLimit = integer('PREDICT_BODY_LIMIT', DEFAULTS.PREDICT_BODY_LIMIT, 1024, 4 * 1024 * 1024 * 1024);
+  const reconcileIntervalMs = integer('RECONCILE_INTERVAL_MS', DEFAULTS.RECONCILE_INTERVAL_MS, 0, 86_400_000);
+  const workerMetricsPort = integer('WORKER_METRICS_PORT', DEFAULTS.WORKER_METRICS_PORT, 0, 65535);
+  const readCacheMs = integer('READ_CACHE_MS', DEFAULTS.READ_CACHE_MS, 0, 60_000);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -219,5 +231,6 @@ export function loadConfig(env: Env = process.env): Config {
     workerLockMs, workerStalledIntervalMs, workerMaxStalledCount,
     auth, adminKey, adminKeyFile, rateLimitPerMinute, tenantMaxActiveJobs, corsOrigins, metricsToken,
     uploadBodyLimit, predictBodyLimit,
+    reconcileIntervalMs, workerMetricsPort, readCacheMs,
   };
 }

@@ -1,4 +1,6 @@
-// The process's root logger: pino JSON on stdout. Library code never creates a
+// The process's root logger: pino JSON on stdout, or, when stdout is a terminal,
+// human-readable lines (pino-pretty, run by pino as a transport in its own thread, so
+// formatting never slows the event loop). Library code never creates a
 // logger; it takes one as a parameter and binds what it knows (jobId, attempt)
 // with child loggers, so every line of a job can be found by its id.
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -11,11 +13,17 @@ export interface LoggerOptions {
   bindings?: Record<string, unknown>;
   /** Where lines go (default stdout); tests pass a stream to read them back. */
   destination?: DestinationStream;
+  /** human-readable lines instead of JSON (default: when stdout is a terminal and no destination is given) */
+  pretty?: boolean;
 }
 
 export function createLogger(config: Pick<Config, 'logLevel'>, options: LoggerOptions = {}): Logger {
+  const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
   const logger = pino(
     {
+      ...(pretty && {
+        transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
+      }),
       level: config.logLevel,
       base: { pid: process.pid, ...options.bindings },
       // Secrets never reach the logs, even when someone logs a whole config or request.

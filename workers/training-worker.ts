@@ -39,6 +39,9 @@ import { TRAIN_QUEUE, type TrainJobPayload } from '../src/queue/train-queue.js';
 import { trainWorkerSettings, type TrainWorkerSettings } from '../src/queue/worker-settings.js';
 import { parseJobSpec, toTrainSpec } from '../src/spec/index.js';
 import { describeFailure, isPermanent, PermanentJobError } from './job-failure.js';
+import { isDatabaseUnavailable } from '../src/db/errors.js';
+import { EpochWriteBuffer } from './epoch-write-buffer.js';
+import type { WorkerMetrics } from './worker-metrics.js';
 import { ProgressThrottle, toJobProgress, type JobProgress } from './progress-throttle.js';
 import { SweepTrials } from './sweep-trials.js';
 
@@ -59,6 +62,12 @@ export interface TrainingWorkerOptions {
   beforeTerminalWrite?: (jobId: string) => Promise<void>;
   /** how often running sweeps are advanced, whatever was noticed (default 5000 ms; workers/sweep-trials.ts) */
   sweepReconcileMs?: number;
+  /** epochs a job holds in memory while Postgres is unreachable before its training pauses (default 8; epoch-write-buffer.ts) */
+  maxHeldEpochs?: number;
+  /** first retry delay of held writes (default 250 ms, doubling up to 5 s) */
+  writeRetryMs?: number;
+  /** Prometheus metrics of this worker process (workers/worker-metrics.ts) */
+  metrics?: WorkerMetrics;
 }
 
 /** cancel: the API asked; shutdown: SIGTERM; lock-lost: BullMQ gave the job to another worker */
@@ -79,6 +88,8 @@ export class TrainingWorker {
   readonly worker: Worker<TrainJobPayload, void, string>;
   readonly settings: TrainWorkerSettings;
   private readonly active = new Map<string, AbortController>();
+  /** each running job's epoch writes (held while Postgres is unreachable) */
+  private readonly writeBuffers = new Map<string, EpochWriteBuffer>();
   /** idle thread pools; at most `concurrency` exist, one per job running at a time */
   private readonly idlePools: ThreadPool[] = [];
   private readonly pools: ThreadPool[] = [];
@@ -124,6 +135,13 @@ export class TrainingWorker {
     await w.worker.waitUntilReady();
     w.sweeps.start();
     return w;
+  }
+
+  /** Epoch writes waiting for Postgres, over all running jobs. */
+  get heldWrites(): number {
+    let n = 0;
+    for (const b of this.writeBuffers.values()) n += b.held;
+    return n;
   }
 
   /** Ids of the jobs this worker is training right now. */
@@ -174,6 +192,12 @@ export class TrainingWorker {
     const controller = new AbortController();
     this.active.set(jobId, controller);
     if (this.closing) controller.abort('shutdown');
+    const writes = new EpochWriteBuffer({
+      isRetryable: isDatabaseUnavailable, logger: log, maxHeld: this.opts.maxHeldEpochs,
+      ...(this.opts.writeRetryMs !== undefined && { initialBackoffMs: this.opts.writeRetryMs }),
+    });
+    this.writeBuffers.set(jobId, writes);
+    const count = (outcome: string) => this.opts.metrics?.jobEnded(outcome);
     let attempt = 0;
     let pool: ThreadPool | undefined;
     /** the thread count this attempt trains with, reported in progress and result */
@@ -246,16 +270,22 @@ export class TrainingWorker {
             });
             progress.touched();
             await progress.settle();
-            const { cancelRequested } = await recordEpoch(prisma, {
+            this.opts.metrics?.epochDone(e.metrics.epoch_seconds, e.metrics.samples_per_second);
+            const epochWrite = {
               jobId, attempt, epoch: e.epoch, step: e.step, points: e.points, metrics: e.metrics, decision: e.decision,
               checkpoint, retention, progress: { ...current, threads, epoch: e.epoch, step: e.step, updatedAt: new Date().toISOString() } as unknown as Json,
-            });
-            this.announce(jobId);
+            };
             log.debug({ epoch: e.epoch, metrics: e.metrics }, 'epoch done');
-            // the pub/sub message may have gone to no one (sent before we subscribed)
-            if (cancelRequested) controller.abort('cancel');
+            // resolves at the commit; while Postgres is down, as soon as the write is held (training goes on)
+            let cancelRequested = false;
+            await writes.submit(async () => {
+              ({ cancelRequested } = await recordEpoch(prisma, epochWrite));
+              this.announce(jobId);
+              // the pub/sub message may have gone to no one (sent before we subscribed)
+              if (cancelRequested) controller.abort('cancel');
+            });
             // a sweep's pruner stops the trial through the cancel path; it ends 'pruned'
-            else if (sweepId !== null && await this.sweeps.afterEpoch(jobId, sweepId, e.epoch, spec.training.epochs)) controller.abort('cancel');
+            if (!cancelRequested && sweepId !== null && await this.sweeps.afterEpoch(jobId, sweepId, e.epoch, spec.training.epochs)) controller.abort('cancel');
           },
         },
       });
@@ -268,11 +298,12 @@ export class TrainingWorker {
         const stoppedAt: CheckpointBlob = { epoch: result.epochs, step: result.step, isBest: false, metrics: {}, data: result.checkpoint };
         const where = `in epoch ${result.epochs + 1} at step ${result.step}`;
         if (reason === 'shutdown') {
-          const outcome = await requeueJob(prisma, {
+          const outcome = await writes.writeAfterHeld(() => requeueJob(prisma, {
             jobId, attempt, type: 'requeued', checkpoint: stoppedAt,
             message: `the worker shut down ${where}; another worker resumes it from there`,
             cancelledMessage: `cancelled ${where} (the worker was shutting down); the checkpoint of that point is kept`,
-          });
+          }));
+          count(outcome === 'cancelled' ? 'cancelled' : 'requeued');
           if (outcome === 'cancelled') {
             log.info({ epoch: result.epochs, step: result.step }, 'cancelled on shutdown: a cancel was requested');
             return;
@@ -281,42 +312,49 @@ export class TrainingWorker {
           await job.moveToDelayed(Date.now() + (this.opts.requeueDelayMs ?? 1000), token);
           throw new DelayedError();
         }
-        await finishCancelled(prisma, row, `cancelled ${where}; the checkpoint of that point is kept`, stoppedAt);
+        await writes.writeAfterHeld(() => finishCancelled(prisma, row, `cancelled ${where}; the checkpoint of that point is kept`, stoppedAt));
+        count('cancelled');
         log.info({ epoch: result.epochs, step: result.step }, 'cancelled');
         return;
       }
 
       await this.opts.beforeTerminalWrite?.(jobId);
-      const outcome = await finishSucceeded(prisma, {
+      const ranThreads = threads; // set before train() started; a const for the closure below
+      const outcome = await writes.writeAfterHeld(() => finishSucceeded(prisma, {
         jobId, attempt,
-        result: resultJson(result, threads),
+        result: resultJson(result, ranThreads),
         diagnosis: result.diagnosis as unknown as Json,
         testPoints: result.testPoints,
         finalWeights: { epoch: result.epochs, step: result.step, isBest: false, metrics: result.finalMetrics, data: result.weights },
         progress: { ...(progress.latest ?? {}), threads, epoch: result.epochs, step: result.step, etaSeconds: 0, updatedAt: new Date().toISOString() } as Json,
         stoppedAt: { epoch: result.epochs, step: result.step, isBest: false, metrics: result.finalMetrics, data: result.checkpoint },
-      });
+      }));
+      count(outcome === 'finished' ? 'duplicate' : outcome);
       if (outcome === 'cancelled') log.info({ epochs: result.epochs, step: result.step }, 'cancelled after the last epoch, before the terminal write');
       else log.info({ epochs: result.epochs, stoppedEarly: result.stoppedEarly, finalMetrics: result.finalMetrics, outcome }, outcome);
     } catch (err) {
       await progress.settle();
       if (err instanceof DelayedError) throw err;
       if (err instanceof LockLostError) {
+        count('lock-lost');
         log.warn('lost the job lock; another worker has taken over, this attempt stops without writing');
         throw err;
       }
       const failure = describeFailure(err);
       if (isPermanent(err)) {
         log.warn({ failure }, 'failed');
+        count('failed');
         await finishFailed(prisma, jobId, attempt, failure);
         throw new UnrecoverableError(failure.message);
       }
       const attempts = job.opts.attempts ?? 1;
       if (job.attemptsMade + 1 >= attempts) {
         log.error({ err }, 'failed on the last attempt');
+        count('failed');
         await finishFailed(prisma, jobId, attempt, failure).catch((e) => log.error({ err: e }, 'could not record the failure'));
       } else {
         log.warn({ err }, 'attempt failed; BullMQ retries it');
+        count('retrying');
         const outcome = await requeueJob(prisma, {
           jobId, attempt, type: 'retrying', failure,
           message: `attempt ${attempt} failed: ${failure.message}`,
@@ -330,6 +368,7 @@ export class TrainingWorker {
       // the terminal / requeue writes above have committed (or failed) by now
       this.announce(jobId);
       this.active.delete(jobId);
+      this.writeBuffers.delete(jobId);
       if (pool) this.idlePools.push(pool);
       if (sweepId !== null) await this.sweeps.afterTrialEnd(sweepId);
     }

@@ -18,4 +18,6 @@ export interface AppOptions {
    * Default: the events route opens its own on config.redisUrl and closes it with the app.
    */
   events?: JobEventSubscriber;
+  /** Test seams. afterJobInsert: awaited between a new job's insert and its enqueue; a throw there is a crash in that gap. */
+  hooks?: { afterJobInsert?(jobId: string): Promise<void> };
 }

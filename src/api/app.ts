@@ -21,6 +21,7 @@ import { keysRoutes } from './routes/keys.js';
 import { tenantsRoutes } from './routes/tenants.js';
 import { sweepsRoutes } from './routes/sweeps.js';
 import { installDashboard } from './dashboard.js';
+import { ReadCache } from './read-cache.js';
 
 export type { AppOptions };
 
@@ -49,11 +50,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await installAuth(app, { config, prisma, logger });
   await installRateLimit(app, config, redis);
   await installOpenApi(app);
-  installPrometheus(app, prisma);
+  installPrometheus(app, prisma, queue);
 
   await app.register(healthRoutes, { prisma, redis });
-  await app.register(jobsRoutes, { prefix: '/v1', prisma, queue, redis, config });
-  await app.register(metricsRoutes, { prefix: '/v1', prisma });
+  // one per app: the jobs routes drop a job's entries when they change it
+  const readCache = new ReadCache({ ttlMs: config.readCacheMs });
+  await app.register(jobsRoutes, { prefix: '/v1', prisma, queue, redis, config, hooks: options.hooks, readCache });
+  await app.register(metricsRoutes, { prefix: '/v1', prisma, readCache });
   await app.register(checkpointsRoutes, { prefix: '/v1', prisma, uploadLimit: config.uploadBodyLimit });
   await app.register(predictRoutes, { prefix: '/v1', prisma, bodyLimit: config.predictBodyLimit });
   await app.register(eventsRoutes, { prefix: '/v1', prisma, config, events: options.events });

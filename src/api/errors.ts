@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/errors.js';
 
 export interface ErrorDetail {
   /** JSON pointer to the offending field ('' for the whole body) */
@@ -120,6 +121,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.status(err.statusCode).send(errorBody('BAD_REQUEST', err.message));
+    }
+    if (isDatabaseUnavailable(err)) {
+      request.log.warn({ err: err.message }, 'Postgres is unreachable');
+      return reply.status(503).header('retry-after', '5')
+        .send(errorBody('DATABASE_UNAVAILABLE', 'the database (Postgres) is not reachable right now; try again shortly'));
     }
     request.log.error({ err }, 'request failed');
     return reply.status(500).send(errorBody('INTERNAL', 'something went wrong on our side; the error is in the server log'));

@@ -20,6 +20,9 @@ const UNKNOWN_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME']);
 const AUTH = new Set(['28P01', '28000', 'P1000', 'AuthenticationFailed', 'DatabaseAccessDenied']);
 const NO_DATABASE = new Set(['3D000', 'P1003', 'DatabaseDoesNotExist']);
 const UNREACHABLE_KINDS = new Set(['P1001', 'DatabaseNotReachable', 'ConnectionClosed']);
+// The server went away under an open connection (pg_ctl stop, a restart, a failover):
+// admin_shutdown, crash_shutdown, cannot_connect_now and SQLSTATE class 08 (connection exception).
+const SERVER_GONE = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
 const TIMEOUT_KINDS = new Set(['P1002', 'SocketTimeout']);
 
 /** Every error object reachable from `err`: causes, AggregateError members, Prisma's driver adapter error. */
@@ -48,7 +51,8 @@ export function classifyConnectionError(err: unknown): ConnectionProblem {
   if (codes.some((c) => NO_DATABASE.has(c))) return 'no-database';
   if (codes.some((c) => UNKNOWN_HOST.has(c)) || /getaddrinfo/.test(text)) return 'unknown-host';
   if (codes.some((c) => TIMEOUT.has(c) || TIMEOUT_KINDS.has(c)) || /timed? ?out/i.test(text)) return 'timeout';
-  if (codes.some((c) => REFUSED.has(c) || UNREACHABLE_KINDS.has(c)) || /ECONNREFUSED|Connection is closed|Can't reach database server/i.test(text)) {
+  if (codes.some((c) => REFUSED.has(c) || UNREACHABLE_KINDS.has(c) || SERVER_GONE.has(c)) ||
+    /ECONNREFUSED|Connection is closed|Can't reach database server|Connection terminated/i.test(text)) {
     return 'refused';
   }
   return 'other';
@@ -56,6 +60,22 @@ export function classifyConnectionError(err: unknown): ConnectionProblem {
 
 export function isConnectionError(err: unknown): boolean {
   return classifyConnectionError(err) !== 'other';
+}
+
+/**
+ * Postgres (not Redis) is unreachable: an error from Prisma or node-postgres that is a
+ * connection problem. The API answers these with 503 DATABASE_UNAVAILABLE, the
+ * worker holds its writes and retries them.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const fromPostgres = [...related(err)].some((e) => {
+    const name = typeof e.name === 'string' ? e.name : (e.constructor as { name?: string } | undefined)?.name ?? '';
+    return name.startsWith('PrismaClient') || name === 'DriverAdapterError' || e.kind === 'postgres' || e.kind === 'DatabaseNotReachable' ||
+      /timeout exceeded when trying to connect|Connection terminated/i.test(String(e.message ?? ''));
+  });
+  if (!fromPostgres) return false;
+  const problem = classifyConnectionError(err);
+  return problem === 'refused' || problem === 'timeout';
 }
 
 function address(service: Service, url: string): string {

@@ -53,7 +53,7 @@ function sample(body: string, series: string): number {
 }
 
 test('GET /metrics exposes request durations and jobs by status in Prometheus format', async () => {
-  const posted = 'trainyard_http_request_duration_seconds_count{method="POST",route="/v1/jobs",status_code="201"}';
+  const posted = 'trainyard_http_request_duration_seconds_count{method="POST",route="/v1/jobs",status="201"}';
   const before = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
   assert.equal((await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinySpec() })).statusCode, 201);
   assert.equal((await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinySpec() })).statusCode, 201);

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { bearer, createKey, createTenant, createTestApp, tinySpec, type TestApp, type TestKey } from '../helpers/app.js';
 import { writeTensors } from '../helpers/safetensors-bytes.js';
 
-interface Ids { job: string; checkpoint: string; key: string; sweep: string }
+interface Ids { job: string; checkpoint: string; key: string; sweep: string; /** a finished job, for DELETE */ done: string }
 interface Call { url: string; payload?: unknown; headers?: Record<string, string> }
 interface RouteRow {
   scope: 'read' | 'submit' | 'admin';
@@ -23,6 +23,7 @@ const ROUTES: Record<string, RouteRow> = {
   'POST /v1/jobs': { scope: 'submit', otherTenant: 400, call: (i) => ({ url: '/v1/jobs', payload: tinySpec({ initialWeights: { checkpointId: i.checkpoint } }) }) },
   'GET /v1/jobs': { scope: 'read', otherTenant: 'list', call: () => ({ url: '/v1/jobs' }) },
   'GET /v1/jobs/{id}': { scope: 'read', otherTenant: 404, call: (i) => ({ url: `/v1/jobs/${i.job}` }) },
+  'DELETE /v1/jobs/{id}': { scope: 'submit', otherTenant: 404, call: (i) => ({ url: `/v1/jobs/${i.done}` }) },
   'POST /v1/jobs/{id}/cancel': { scope: 'submit', otherTenant: 404, call: (i) => ({ url: `/v1/jobs/${i.job}/cancel` }) },
   'GET /v1/jobs/{id}/metrics': { scope: 'read', otherTenant: 404, call: (i) => ({ url: `/v1/jobs/${i.job}/metrics` }) },
   'GET /v1/jobs/{id}/metrics/names': { scope: 'read', otherTenant: 404, call: (i) => ({ url: `/v1/jobs/${i.job}/metrics/names` }) },
@@ -78,7 +79,11 @@ before(async () => {
   // a key of tenant B for DELETE /v1/keys/{id}; the admin must not revoke it here, so the matrix only sends refused requests to it
   const sweep = await h.app.inject({ method: 'POST', url: '/v1/sweeps', headers: bearer(bKey.key), payload: sweepBody('b-sweep') });
   assert.equal(sweep.statusCode, 201, sweep.body);
-  bIds = { job: job.json().id, checkpoint: checkpoint.json().id, key: bKey.id, sweep: sweep.json().id };
+  const done = await h.app.inject({ method: 'POST', url: '/v1/jobs', headers: bearer(bKey.key), payload: tinySpec({ name: 'b-done' }) });
+  assert.equal(done.statusCode, 201, done.body);
+  const cancelled = await h.app.inject({ method: 'POST', url: `/v1/jobs/${done.json().id}/cancel`, headers: bearer(bKey.key) });
+  assert.equal(cancelled.statusCode, 200, cancelled.body); // no worker here: a queued job is cancelled at once
+  bIds = { job: job.json().id, checkpoint: checkpoint.json().id, key: bKey.id, sweep: sweep.json().id, done: done.json().id };
   const doc = h.app.swagger() as { paths: Record<string, Record<string, unknown>> };
   routes = Object.entries(doc.paths)
     .filter(([path]) => path.startsWith('/v1'))
@@ -148,7 +153,7 @@ test('read routes accept a read key, and the admin key passes auth on every rout
 });
 
 test("another tenant's ids answer exactly like missing ones, on every route with an id", async () => {
-  const missing: Ids = { job: randomUUID(), checkpoint: randomUUID(), key: randomUUID(), sweep: randomUUID() };
+  const missing: Ids = { job: randomUUID(), checkpoint: randomUUID(), key: randomUUID(), sweep: randomUUID(), done: randomUUID() };
   for (const route of routes) {
     const row = ROUTES[route]!;
     const res = await send(route, bIds, `Bearer ${aSubmit.key}`);
@@ -164,7 +169,7 @@ test("another tenant's ids answer exactly like missing ones, on every route with
     assert.equal(res.statusCode, row.otherTenant, `${route}: ${res.body}`);
     if (row.otherTenant === 403) continue;
     const gone = await send(route, missing, `Bearer ${aSubmit.key}`);
-    const anonymize = (body: string, ids: Ids) => body.replaceAll(ids.job, '<id>').replaceAll(ids.checkpoint, '<id>').replaceAll(ids.sweep, '<id>');
+    const anonymize = (body: string, ids: Ids) => body.replaceAll(ids.job, '<id>').replaceAll(ids.checkpoint, '<id>').replaceAll(ids.sweep, '<id>').replaceAll(ids.done, '<id>');
     assert.equal(gone.statusCode, res.statusCode, route);
     assert.equal(anonymize(res.body, bIds), anonymize(gone.body, missing), `${route}: the same answer as for a missing id`);
   }

@@ -28,6 +28,9 @@ test('an empty environment gives the documented defaults for a developer machine
     metricsToken: null,
     uploadBodyLimit: 256 * 1024 * 1024,
     predictBodyLimit: 160 * 1024 * 1024,
+    reconcileIntervalMs: 30000,
+    workerMetricsPort: 9464,
+    readCacheMs: 250,
   });
 });
 
@@ -53,6 +56,9 @@ test('every variable overrides its default', () => {
     METRICS_TOKEN: 'm'.repeat(16),
     UPLOAD_BODY_LIMIT: '4096',
     PREDICT_BODY_LIMIT: '2048',
+    RECONCILE_INTERVAL_MS: '0',
+    WORKER_METRICS_PORT: '0',
+    READ_CACHE_MS: '0',
   });
   assert.deepEqual(config, {
     port: 8080,
@@ -76,6 +82,9 @@ test('every variable overrides its default', () => {
     metricsToken: 'm'.repeat(16),
     uploadBodyLimit: 4096,
     predictBodyLimit: 2048,
+    reconcileIntervalMs: 0,
+    workerMetricsPort: 0,
+    readCacheMs: 0,
   });
 });
 

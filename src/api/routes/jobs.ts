@@ -10,6 +10,7 @@ import {
 } from '../../db/repositories/jobs.js';
 import { InvalidCursorError } from '../../db/cursor.js';
 import { isFinished } from '../../db/repositories/job-status.js';
+import { deleteFinishedJob } from '../../db/repositories/job-deletion.js';
 import { enqueueTraining, removeQueuedTraining } from '../../queue/train-queue.js';
 import { publishCancel } from '../../queue/cancel-channel.js';
 import { publishJobEvents } from '../../queue/job-events-channel.js';
@@ -19,6 +20,7 @@ import {
   ErrorSchema, JobListSchema, JobSchema, JobStatusSchema, type JobSummaryView, type JobView,
 } from '../schemas.js';
 import type { AppOptions } from '../app-context.js';
+import type { ReadCache } from '../read-cache.js';
 
 const JobParams = Type.Object({ id: Type.String({ description: 'job id (uuid)' }) });
 
@@ -85,9 +87,9 @@ function toJobSummary(row: JobListRow): JobSummaryView {
   };
 }
 
-export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | 'queue' | 'redis' | 'config'>> = async (
+export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | 'queue' | 'redis' | 'config' | 'hooks'> & { readCache?: ReadCache }> = async (
   app,
-  { prisma, queue, redis, config },
+  { prisma, queue, redis, config, hooks, readCache },
 ) => {
   /** The whole job; its absence is answered by requireJob, the one 404 for jobs. */
   async function loadJob(request: FastifyRequest, id: string): Promise<JobRow> {
@@ -146,6 +148,8 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
           `Idempotency-Key was already used for job ${outcome.job.id} with a different spec`,
         );
       }
+      // a process that dies here leaves a queued row without a queue entry: the reconciler (src/queue/reconciler.ts) queues it
+      if (outcome.kind === 'created') await hooks?.afterJobInsert?.(outcome.job.id);
       try {
         // Also for an existing queued job: the request that created it may have died
         // before queueing; BullMQ ignores a second add with the same jobId.
@@ -211,8 +215,14 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
         response: { 200: JobSchema, 404: ErrorSchema },
       },
     },
-    async (request) => {
-      return toJobView(await loadJob(request, request.params.id));
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!readCache) return toJobView(await loadJob(request, id));
+      // Dashboards poll this: a status may be up to READ_CACHE_MS old (read-cache.ts). Kept
+      // serialized (by the route's own serializer), so a hit costs no Postgres and no JSON writing.
+      const body = await readCache.get(`job:${requestScope(request).tenantId ?? '*'}:${id}`, async () => reply.serialize(toJobView(await loadJob(request, id))) as string);
+      // a string is sent as it is (the schema's serializer wrote it already)
+      return reply.type('application/json; charset=utf-8').send(body as unknown as JobView);
     },
   );
 
@@ -235,7 +245,11 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
       const finished = (status: string) =>
         new ApiError(409, 'JOB_FINISHED', `job ${id} is already ${status} and cannot be cancelled`);
       if (isFinished(job.status)) throw finished(job.status);
-      const current = async () => toJobView(await loadJob(request, id));
+      readCache?.invalidate(id);
+      const current = async () => {
+        readCache?.invalidate(id);
+        return toJobView(await loadJob(request, id));
+      };
 
       // Not held by a worker (BullMQ refuses to remove an active job): cancel right here.
       if (await removeQueuedTraining(queue, id)) {
@@ -251,6 +265,42 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma' | '
       }
       await publishCancel(redis, config.queuePrefix, id);
       return reply.status(202).send(await current());
+    },
+  );
+
+  app.delete(
+    '/jobs/:id',
+    {
+      schema: {
+        summary: 'Delete a finished job with its metrics, events, decisions and checkpoints',
+        description:
+          'One transaction: 204 and everything the job owns is gone. A queued or running job answers 409 JOB_NOT_FINISHED (cancel it first); ' +
+          'a job whose checkpoint is the initialWeights of a queued or running job answers 409 CHECKPOINT_IN_USE. Uploaded checkpoints are never deleted with a job.',
+        tags: ['jobs'],
+        params: JobParams,
+        response: { 204: Type.Null(), 404: ErrorSchema, 409: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const outcome = await deleteFinishedJob(prisma, requestScope(request), id);
+      switch (outcome.kind) {
+        case 'not-found':
+          await requireJob(prisma, request, id); // the one 404 for jobs
+          throw new Error(`job ${id} was missing and then found`);
+        case 'active':
+          throw new ApiError(409, 'JOB_NOT_FINISHED', `job ${id} is ${outcome.status}; cancel it first (POST /v1/jobs/${id}/cancel), then delete it`);
+        case 'in-use':
+          throw new ApiError(
+            409,
+            'CHECKPOINT_IN_USE',
+            `checkpoint ${outcome.checkpointId} of job ${id} is the initialWeights of ${outcome.jobIds.length === 1 ? 'job' : 'jobs'} ${outcome.jobIds.join(', ')}, ` +
+              'which has not finished; delete this job once it has',
+          );
+        case 'deleted':
+          readCache?.invalidate(id);
+          return reply.status(204).send(null);
+      }
     },
   );
 };

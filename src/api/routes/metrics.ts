@@ -19,6 +19,7 @@ import { textProblem } from '../../spec/text.js';
 import { ApiError, type ErrorDetail } from '../errors.js';
 import { ErrorSchema, JsonNumberSchema, jsonNumber } from '../schemas.js';
 import type { AppOptions } from '../app-context.js';
+import type { ReadCache } from '../read-cache.js';
 import { csvChunks, csvStream, seriesToCsv } from '../csv.js';
 import { negotiate } from '../media-type.js';
 import { checkQueryIntegers } from '../query-integers.js';
@@ -159,7 +160,7 @@ function jsonSeries(s: MetricSeries) {
   return { name: s.name, points: s.points.map(jsonPoint), downsampled: s.downsampled };
 }
 
-export const metricsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma'>> = async (app, { prisma }) => {
+export const metricsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma'> & { readCache?: ReadCache }> = async (app, { prisma, readCache }) => {
   app.get(
     '/jobs/:id/metrics',
     {
@@ -207,21 +208,36 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<Pick<AppOptions, 'prisma'>
         throw badRequest([{ pointer, message: 'does not apply to CSV, which is always the full export' }]);
       }
       const after = q.cursor !== undefined ? pageCursor(q.cursor) : undefined;
-      const job = await requireJob(prisma, request, id);
       const scope = requestScope(request);
 
       if (q.maxPoints !== undefined) {
-        const keys = (await seriesNames(prisma, scope, job.id, names)).map((name) => ({ jobId: job.id, name }));
-        const series = await downsampledSeries(prisma, scope, keys, range, q.maxPoints);
+        const maxPoints = q.maxPoints;
+        const reduce = async () => {
+          const found = await requireJob(prisma, request, id);
+          const keys = (await seriesNames(prisma, scope, found.id, names)).map((name) => ({ jobId: found.id, name }));
+          return { job: found, series: await downsampledSeries(prisma, scope, keys, range, maxPoints), json: undefined as string | undefined };
+        };
+        // what dashboards poll: served from memory for up to READ_CACHE_MS (read-cache.ts)
+        const cacheKey = `metrics:${scope.tenantId ?? '*'}:${id}:${JSON.stringify({ names, range, maxPoints })}`;
+        const reduced = await (readCache ? readCache.get(cacheKey, reduce) : reduce());
+        const { job, series } = reduced;
         if (csv) {
           return reply
             .type('text/csv; charset=utf-8')
             .header('content-disposition', `attachment; filename="${job.id}-metrics.csv"`)
             .send(seriesToCsv(series));
         }
-        return { series: series.map(jsonSeries), nextCursor: null };
+        // serialized once per cached answer, by the route's own serializer (1000 points take longer
+        // to write out than to serve); a string is sent as it is
+        if (reduced.json === undefined) {
+          const serializeJson = reply.getSerializationFunction('200', JSON_TYPE) as ((body: unknown) => string) | undefined;
+          const body = { series: series.map(jsonSeries), nextCursor: null };
+          reduced.json = serializeJson ? serializeJson(body) : JSON.stringify(body);
+        }
+        return reply.type('application/json; charset=utf-8').send(reduced.json as unknown as { series: []; nextCursor: null });
       }
 
+      const job = await requireJob(prisma, request, id);
       if (csv) {
         // the first batch is read here, before anything is sent
         const batches = await exportBatches(prisma, scope, { jobId: job.id, names, range });

@@ -45,7 +45,9 @@ export class QuotaExceededError extends Error {
 /** The whole job (spec included) when it exists within the scope; null otherwise (a malformed id too). */
 export async function findJob(prisma: PrismaClient, scope: Scope, id: string): Promise<JobRow | null> {
   if (!isUuid(id)) return null;
-  return prisma.job.findFirst({ where: { id, ...jobScopeWhere(scope) } });
+  // findUnique, not findFirst: Prisma batches and plans it about 4× cheaper (bench/api.ts; the scope's
+  // filter is allowed next to the unique id)
+  return prisma.job.findUnique({ where: { id, ...jobScopeWhere(scope) } });
 }
 
 /**
