@@ -57,6 +57,8 @@ export interface Config {
   workerMetricsPort: number;
   /** READ_CACHE_MS: how long the API serves a job's status and reduced metric history from memory (src/api/read-cache.ts); 0 = off. */
   readCacheMs: number;
+  /** DATABASE_CONNECT_TIMEOUT_MS: how long an API query waits for a Postgres connection (a new one or a free one of the pool) before it answers 503 DATABASE_UNAVAILABLE. */
+  databaseConnectTimeoutMs: number;
 }
 
 export interface ConfigProblem {
@@ -102,6 +104,7 @@ export const DEFAULTS = {
   RECONCILE_INTERVAL_MS: '30000',
   WORKER_METRICS_PORT: '9464',
   READ_CACHE_MS: '250',
+  DATABASE_CONNECT_TIMEOUT_MS: '1000',
 } as const;
 
 /** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
@@ -224,6 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
   const reconcileIntervalMs = integer('RECONCILE_INTERVAL_MS', DEFAULTS.RECONCILE_INTERVAL_MS, 0, 86_400_000);
   const workerMetricsPort = integer('WORKER_METRICS_PORT', DEFAULTS.WORKER_METRICS_PORT, 0, 65535);
   const readCacheMs = integer('READ_CACHE_MS', DEFAULTS.READ_CACHE_MS, 0, 60_000);
+  const databaseConnectTimeoutMs = integer('DATABASE_CONNECT_TIMEOUT_MS', DEFAULTS.DATABASE_CONNECT_TIMEOUT_MS, 100, 600_000);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -231,6 +235,6 @@ export function loadConfig(env: Env = process.env): Config {
     workerLockMs, workerStalledIntervalMs, workerMaxStalledCount,
     auth, adminKey, adminKeyFile, rateLimitPerMinute, tenantMaxActiveJobs, corsOrigins, metricsToken,
     uploadBodyLimit, predictBodyLimit,
-    reconcileIntervalMs, workerMetricsPort, readCacheMs,
+    reconcileIntervalMs, workerMetricsPort, readCacheMs, databaseConnectTimeoutMs,
   };
 }

@@ -19,7 +19,7 @@ export interface RunningApi {
 /** Builds the app on real connections and listens on config.host:config.port. */
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   // connectTimeoutMs: while Postgres is down a request answers 503 within about a second instead of hanging
-  const prisma = createPrisma(config.databaseUrl, { connectTimeoutMs: 800, onPoolError: (err) => logger.warn({ err }, 'Postgres connection lost') });
+  const prisma = createPrisma(config.databaseUrl, { connectTimeoutMs: config.databaseConnectTimeoutMs, onPoolError: (err) => logger.warn({ err }, 'Postgres connection lost') });
   // maxRetriesPerRequest 1: while Redis is down a request fails fast (503) instead of hanging
   const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: 1, connectionName: 'trainyard-api' });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'Redis connection error'));

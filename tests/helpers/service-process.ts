@@ -42,7 +42,8 @@ export async function startService(label: string, { workerEnv = {} as Record<str
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
   const api = spawn(process.execPath, [API_MAIN], {
-    env: { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    // a test machine may be loaded: a slow connect is not an outage here
+    env: { DATABASE_CONNECT_TIMEOUT_MS: '10000', ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -9,7 +9,8 @@ import { createTestApp, fetchJob, submitJob, waitFor, type TestApp } from '../he
 import { startOwnPostgres, type OwnPostgres } from '../helpers/own-services.js';
 import { TrainingWorker } from '../../workers/training-worker.js';
 
-const EPOCHS = 14;
+// enough epochs that training is still under way once the stop has taken effect, even on a loaded machine
+const EPOCHS = 24;
 const N = 1600;
 const VALIDATION = 0.25;
 const BATCH = 16;

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildApp } from '../../src/api/app.js';
 import { Reconciler } from '../../src/queue/reconciler.js';
-import { createTestApp, fetchJob, startTestWorker, submitJob, waitFor, type TestApp } from '../helpers/app.js';
+import { authorize, createTestApp, fetchJob, startTestWorker, submitJob, waitFor, type TestApp } from '../helpers/app.js';
 import { startOwnRedis, type OwnRedis } from '../helpers/own-services.js';
 import type { TrainingWorker } from '../../workers/training-worker.js';
 
@@ -115,10 +115,10 @@ test('Redis down: submits answer 503 with nothing written, Postgres reads work; 
 test('an API that dies between the insert and the enqueue leaves a queued row; the reconciler queues it and it trains', async () => {
   // rounds on demand from here on, so the stranded row can be seen before it is healed
   await reconciler.stop();
-  const crashing = await buildApp({
+  const crashing = authorize(await buildApp({
     config: h.config, prisma: h.prisma, queue: h.queue, redis: h.redis, logger: h.logger,
     hooks: { afterJobInsert: async () => { throw new Error('the process died here'); } },
-  });
+  }), h.adminKey);
   try {
     const res = await crashing.inject({ method: 'POST', url: '/v1/jobs', payload: spec('gap') });
     assert.equal(res.statusCode, 500);

@@ -31,6 +31,7 @@ test('an empty environment gives the documented defaults for a developer machine
     reconcileIntervalMs: 30000,
     workerMetricsPort: 9464,
     readCacheMs: 250,
+    databaseConnectTimeoutMs: 1000,
   });
 });
 
@@ -59,6 +60,7 @@ test('every variable overrides its default', () => {
     RECONCILE_INTERVAL_MS: '0',
     WORKER_METRICS_PORT: '0',
     READ_CACHE_MS: '0',
+    DATABASE_CONNECT_TIMEOUT_MS: '250',
   });
   assert.deepEqual(config, {
     port: 8080,
@@ -85,6 +87,7 @@ test('every variable overrides its default', () => {
     reconcileIntervalMs: 0,
     workerMetricsPort: 0,
     readCacheMs: 0,
+    databaseConnectTimeoutMs: 250,
   });
 });
 
