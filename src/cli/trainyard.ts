@@ -10,6 +10,7 @@ import { ApiRequestError, ConnectionError, TrainyardClient } from '../client/api
 import type { JobStatus } from '../client/types.js';
 import { age, num, table } from './format.js';
 import { watchJob } from './watch.js';
+import { SWEEP_USAGE, runSweep } from './sweep.js';
 
 const USAGE = `usage: trainyard <command> [options]
 
@@ -20,6 +21,7 @@ const USAGE = `usage: trainyard <command> [options]
   metrics ID --name NAME [--name …] [--csv] [--max-points N]   a metric history (table, or CSV)
   cancel ID                                              cancel a queued or running job
   download ID [--best] -o FILE                           the job's final (or best) weights as .safetensors
+${SWEEP_USAGE}
 
 environment: TRAINYARD_URL (default http://127.0.0.1:3000), TRAINYARD_API_KEY`;
 
@@ -180,6 +182,10 @@ async function run(argv: string[]): Promise<number> {
       out.write(`wrote ${values.output}: checkpoint ${chosen.id} (${chosen.kind}${chosen.epoch !== null ? `, epoch ${chosen.epoch}` : ''}${chosen.best ? ', best' : ''}), ${bytes.length} bytes, sha256 ${sha}\n`);
       return 0;
     }
+    case 'sweep':
+      return runSweep(client, {
+        positionals, watch: values.watch, json: values.json, limit: positiveInt(values.limit, '--limit'), cursor: values.cursor,
+      }, { out, err, usage: (message) => { throw new UsageError(message); } });
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

@@ -8,6 +8,8 @@ export interface SeriesSpec {
   label: string;
   color: string;
   dash?: number[];
+  /** line width in CSS pixels (default 2) */
+  width?: number;
   /** which y scale ('y' default, 'y2' the right-hand axis) */
   scale?: 'y' | 'y2';
 }
@@ -62,7 +64,7 @@ export class LineChart {
         legend: { live: true },
         series: [
           { label: options.xLabel },
-          ...options.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, dash: s.dash, scale: s.scale ?? 'y', spanGaps: true, points: { show: true, size: 4 } })),
+          ...options.series.map((s) => ({ label: s.label, stroke: s.color, width: s.width ?? 2, dash: s.dash, scale: s.scale ?? 'y', spanGaps: true, points: { show: true, size: 4 } })),
         ],
         hooks: {
           draw: [() => this.placeMarkers()],
