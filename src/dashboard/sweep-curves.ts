@@ -46,7 +46,7 @@ export class SweepCurves {
           width: best ? 3.5 : 1.75,
         };
       });
-      this.chart = new LineChart(this.container, { xLabel: 'epoch', yLabel: this.metric, series, height: 320 });
+      this.chart = new LineChart(this.container, { xLabel: 'epoch', yLabel: this.metric, series, height: 320, xIntegers: true });
       this.key = key;
     }
     const chart = this.chart!;
