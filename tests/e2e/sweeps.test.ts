@@ -67,6 +67,18 @@ after(async () => {
 
 let sweepId: string;
 
+/** The ended sweep's page, freshly loaded (so a test does not lean on the one before it). */
+async function openEndedSweep(): Promise<void> {
+  assert.ok(sweepId, 'the first test submitted the sweep');
+  const deadline = Date.now() + 60_000;
+  while ((await api(`/v1/sweeps/${sweepId}`)).status === 'running') {
+    if (Date.now() > deadline) throw new Error(`sweep ${sweepId} still running`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await page.goto(`${svc.url}/sweeps/${sweepId}`);
+  await page.waitForFunction(() => document.getElementById('main')?.dataset.status === 'succeeded');
+}
+
 test('the sweeps list shows a new sweep; its page follows it live from queued trials to the end, then stops asking', async () => {
   await page.goto(`${svc.url}/sweeps#key=${svc.apiKey}`);
   await page.locator('#sweeps-table').waitFor();
@@ -78,7 +90,7 @@ test('the sweeps list shows a new sweep; its page follows it live from queued tr
     const row = page.locator(`#sweeps-table tr[data-sweep="${sweepId}"]`);
     await row.waitFor();
     assert.equal(await row.getAttribute('data-status'), 'running');
-    assert.match(await row.innerText(), /^e2e-sweep\n[\s\S]*running\s+0\/4\s+1 queued\s+val_loss \(min\)/);
+    assert.match(await row.innerText(), /^e2e-sweep\n[\s\S]*running\s+0\/4\s+1 queued\s+val_loss \(min\)/, svc.apiOutput().split('\n').filter((l) => /"level":(40|50)/.test(l)).join('\n'));
     assert.equal(await row.locator('button[data-cancel]').count(), 1, 'a running sweep can be cancelled from the list');
     await row.locator(`a[href="/sweeps/${sweepId}"]`).click();
     await page.waitForURL(new RegExp(`/sweeps/${sweepId}$`));
@@ -104,6 +116,7 @@ test('the sweeps list shows a new sweep; its page follows it live from queued tr
 });
 
 test('the trials table: one row per trial, sorted by objective, the best highlighted, pruned trials with the pruner\'s reason', async () => {
+  await openEndedSweep();
   const sweep = await api(`/v1/sweeps/${sweepId}`);
   const { items: byObjective } = await api(`/v1/sweeps/${sweepId}/trials?sort=objective`);
   const { items: decisions } = await api(`/v1/sweeps/${sweepId}/decisions`);
@@ -143,6 +156,7 @@ test('the trials table: one row per trial, sorted by objective, the best highlig
 });
 
 test('the overlay chart has a series per trial, pruned ones dashed grey with their stop epoch marked and explained', async () => {
+  await openEndedSweep();
   const { items: trials } = await api(`/v1/sweeps/${sweepId}/trials`);
   const { items: decisions } = await api(`/v1/sweeps/${sweepId}/decisions`);
   const chart = page.locator('#sweep-curves .chart');
@@ -179,6 +193,7 @@ test('the overlay chart has a series per trial, pruned ones dashed grey with the
 test('a trial\'s job page links back to its sweep', async () => {
   const { items: trials } = await api(`/v1/sweeps/${sweepId}/trials`);
   const t = trials.find((x: Json) => x.status === 'pruned');
+  await openEndedSweep();
   await page.locator(`#trials-table tr[data-job="${t.jobId}"] a[href="/jobs/${t.jobId}"]`).click();
   await page.waitForURL(new RegExp(`/jobs/${t.jobId}$`));
   const link = page.locator('#job-sweep');
