@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `trainyard`: the command-line client of a Trainyard service (package.json "bin").
 // Talks to TRAINYARD_URL (default http://127.0.0.1:3000) with TRAINYARD_API_KEY as
-// `Authorization: Bearer` when it is set. Exit status: 0 ok, 1 an error or a job that
-// failed or was cancelled, 2 a usage error.
+// `Authorization: Bearer` when it is set. Exit status: 0 ok, 1 an error, a job that
+// failed or was cancelled, or a sweep that did not succeed, 2 a usage error.
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

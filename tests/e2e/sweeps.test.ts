@@ -3,6 +3,7 @@
 // is checked against the API's own answers, read here with fetch.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { startService, type ServiceProcesses } from '../helpers/service-process.js';
@@ -188,6 +189,10 @@ test('the overlay chart has a series per trial, pruned ones dashed grey with the
   await marker.hover();
   assert.ok(await marker.locator('.marker-tip').isVisible(), 'the reason shows on hover');
   await page.screenshot({ path: path.join(ARTIFACTS, 'sweep-page.png'), fullPage: true });
+  if (process.env.TRAINYARD_UPDATE_DOCS_SCREENSHOT === '1') {
+    mkdirSync('docs', { recursive: true });
+    copyFileSync(path.join(ARTIFACTS, 'sweep-page.png'), 'docs/sweep-page.png');
+  }
 });
 
 test('a trial\'s job page links back to its sweep', async () => {
