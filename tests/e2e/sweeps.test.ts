@@ -67,6 +67,7 @@ after(async () => {
 });
 
 let sweepId: string;
+let listPage: Page;
 
 /** The ended sweep's page, freshly loaded (so a test does not lean on the one before it). */
 async function openEndedSweep(): Promise<void> {
@@ -98,11 +99,19 @@ test('the sweeps list shows a new sweep; its page follows it live from queued tr
     await page.waitForFunction(() => document.getElementById('main')?.dataset.status === 'running');
     assert.equal(await page.locator('#main').getAttribute('data-first-status'), 'running');
     assert.equal(await page.locator('#trials-table tbody tr[data-job]').count(), 1, 'the first trial, queued');
+    // the list in a second tab, to be followed live too
+    listPage = await context.newPage();
+    await listPage.goto(`${svc.url}/sweeps`);
+    await listPage.locator(`#sweeps-table tr[data-sweep="${sweepId}"][data-status="running"]`).waitFor();
+    assert.deepEqual(await Promise.all([page, listPage].map((p) => p.evaluate(() => document.visibilityState))), ['visible', 'visible'], 'both tabs poll at the visible rate');
   } finally {
     svc.worker.kill('SIGCONT');
   }
-  // no reload from here on: the page polls until the sweep has ended
+  // no reload from here on: both pages poll until the sweep has ended
   await page.waitForFunction(() => document.getElementById('main')?.dataset.status === 'succeeded', null, { timeout: 60_000 });
+  await listPage.locator(`#sweeps-table tr[data-sweep="${sweepId}"][data-status="succeeded"]`).waitFor();
+  assert.match(await listPage.locator(`#sweeps-table tr[data-sweep="${sweepId}"]`).innerText(), /succeeded\s+4\/4\s+2 succeeded, 2 pruned\s/);
+  await listPage.close();
   const sweep = await api(`/v1/sweeps/${sweepId}`);
   assert.equal(sweep.status, 'succeeded');
   const { items: trials } = await api(`/v1/sweeps/${sweepId}/trials`);
@@ -206,6 +215,22 @@ test('a trial\'s job page links back to its sweep', async () => {
   await link.click();
   await page.waitForURL(new RegExp(`/sweeps/${sweepId}$`));
   await page.locator('#trials-table tbody tr[data-job]').first().waitFor();
+});
+
+test('cancel on a running sweep\'s page ends the sweep and its trials', async () => {
+  const long = {
+    ...SWEEP, name: 'e2e-sweep-cancel', parallelism: 2,
+    spec: { ...SWEEP.spec, dataset: { name: 'synthetic/spirals', n: 3000, validationSplit: 0.2, seed: 1 }, training: { epochs: 200, batchSize: 8, seed: 7 } },
+  };
+  const { id } = await api('/v1/sweeps', { method: 'POST', body: JSON.stringify(long) });
+  await page.goto(`${svc.url}/sweeps/${id}`);
+  await page.locator('#cancel-sweep').click();
+  await page.waitForFunction(() => document.getElementById('main')?.dataset.status === 'cancelled');
+  assert.equal((await api(`/v1/sweeps/${id}`)).status, 'cancelled');
+  await page.waitForFunction(() => [...document.querySelectorAll('#trials-table tbody tr[data-job]')].every((tr) => tr.getAttribute('data-status') === 'cancelled'), null, { timeout: 60_000 });
+  const { items } = await api(`/v1/sweeps/${id}/trials`);
+  for (const t of items) assert.equal(t.status, 'cancelled');
+  assert.equal(await page.locator('#cancel-sweep').count(), 0);
 });
 
 test('no sweep page broke the Content-Security-Policy', async () => {

@@ -12,7 +12,7 @@ import { between, fmt } from '../format.js';
 import { panel } from '../panel.js';
 import type { Page } from '../router.js';
 import { statusBadge } from '../status.js';
-import { TRIAL_STATUSES, endedTrials, objectiveLabel, paramValue } from '../sweep-format.js';
+import { countsList, endedTrials, objectiveLabel, paramValue } from '../sweep-format.js';
 import { SweepCurves, curvesCsv, curvesTable, trialLabel, type Curves } from '../sweep-curves.js';
 import { TrialsTable } from '../sweep-trials-table.js';
 import { DecisionsLog } from '../sweep-decisions.js';
@@ -74,7 +74,7 @@ export function sweepPage(): Page {
           h('h1', {}, sweep.name, ' ', statusBadge(sweep.status)),
           h('dl', { class: 'facts' },
             h('dt', {}, 'Trials'), h('dd', { id: 'sweep-trials-count' }, `${endedTrials(c)}/${sweep.maxTrials} ended`),
-            h('dt', {}, 'By status'), h('dd', { id: 'sweep-counts' }, TRIAL_STATUSES.filter((s) => c[s] > 0).map((s) => h('span', { class: `count status-${s}`, 'data-count': s }, `${c[s]} ${s}`))),
+            h('dt', {}, 'By status'), h('dd', { id: 'sweep-counts' }, countsList(c)),
             h('dt', {}, 'Objective'), h('dd', {}, objectiveLabel(sweep)),
             h('dt', {}, 'Pruner'), h('dd', {}, sweep.pruner.type === 'none' ? 'none' : `${sweep.pruner.type}, from epoch ${sweep.pruner.minEpochs}${sweep.pruner.type === 'asha' ? `, reduction factor ${sweep.pruner.reductionFactor}` : ''}`),
             h('dt', {}, 'Method'), h('dd', {}, `${sweep.method}, seed ${sweep.seed}`),

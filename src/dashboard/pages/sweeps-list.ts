@@ -7,13 +7,12 @@ import { h, replace } from '../dom.js';
 import { age, fmt } from '../format.js';
 import type { Page } from '../router.js';
 import { statusBadge } from '../status.js';
-import { TRIAL_STATUSES, endedTrials, objectiveLabel } from '../sweep-format.js';
+import { countsList, endedTrials, objectiveLabel } from '../sweep-format.js';
 
 export const LIVE_MS = 2_500;
 
 function countsCell(s: SweepSummary): HTMLElement {
-  const parts = TRIAL_STATUSES.filter((st) => s.counts[st] > 0)
-    .map((st) => h('span', { class: `count status-${st}`, 'data-count': st }, `${s.counts[st]} ${st}`));
+  const parts = countsList(s.counts);
   return h('td', {}, parts.length ? parts : h('span', { class: 'muted' }, 'no trials yet'));
 }
 
