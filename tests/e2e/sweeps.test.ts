@@ -72,6 +72,7 @@ let listPage: Page;
 /** The ended sweep's page, freshly loaded (so a test does not lean on the one before it). */
 async function openEndedSweep(): Promise<void> {
   assert.ok(sweepId, 'the first test submitted the sweep');
+  if (listPage && !listPage.isClosed()) await listPage.close(); // left open by a failed first test
   const deadline = Date.now() + 60_000;
   while ((await api(`/v1/sweeps/${sweepId}`)).status === 'running') {
     if (Date.now() > deadline) throw new Error(`sweep ${sweepId} still running`);
