@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `trainyard`: the command-line client of a Trainyard service (package.json "bin").
 // Talks to TRAINYARD_URL (default http://127.0.0.1:3000) with TRAINYARD_API_KEY as
-// `Authorization: Bearer` when it is set. Exit status: 0 ok, 1 an error or a job that
-// failed or was cancelled, 2 a usage error.
+// `Authorization: Bearer` when it is set. Exit status: 0 ok, 1 an error, a job that
+// failed or was cancelled, or a sweep that did not succeed, 2 a usage error.
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { ApiRequestError, ConnectionError, TrainyardClient } from '../client/api
 import type { JobStatus } from '../client/types.js';
 import { age, num, table } from './format.js';
 import { watchJob } from './watch.js';
+import { SWEEP_USAGE, runSweep } from './sweep.js';
 
 const USAGE = `usage: trainyard <command> [options]
 
@@ -20,6 +21,7 @@ const USAGE = `usage: trainyard <command> [options]
   metrics ID --name NAME [--name …] [--csv] [--max-points N]   a metric history (table, or CSV)
   cancel ID                                              cancel a queued or running job
   download ID [--best] -o FILE                           the job's final (or best) weights as .safetensors
+${SWEEP_USAGE}
 
 environment: TRAINYARD_URL (default http://127.0.0.1:3000), TRAINYARD_API_KEY`;
 
@@ -180,6 +182,10 @@ async function run(argv: string[]): Promise<number> {
       out.write(`wrote ${values.output}: checkpoint ${chosen.id} (${chosen.kind}${chosen.epoch !== null ? `, epoch ${chosen.epoch}` : ''}${chosen.best ? ', best' : ''}), ${bytes.length} bytes, sha256 ${sha}\n`);
       return 0;
     }
+    case 'sweep':
+      return runSweep(client, {
+        positionals, watch: values.watch, json: values.json, limit: positiveInt(values.limit, '--limit'), cursor: values.cursor,
+      }, { out, err, usage: (message) => { throw new UsageError(message); } });
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

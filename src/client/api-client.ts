@@ -4,6 +4,7 @@
 import type {
   CheckpointList, EarlyStoppingList, ErrorBody, ErrorDetail, Job, JobList, JobQuery, JobEventData,
   MetricHistory, MetricNames, MetricQuery, MultiJobHistory, MultiJobQuery,
+  Sweep, SweepDecisionList, SweepList, SweepQuery, Trial, TrialList, TrialQuery,
 } from './types.js';
 import { TERMINAL_EVENTS } from './types.js';
 import { SseParser } from './sse-parser.js';
@@ -159,6 +160,43 @@ export class TrainyardClient {
 
   earlyStopping(id: string): Promise<EarlyStoppingList> {
     return this.json(`/v1/jobs/${encodeURIComponent(id)}/early-stopping`);
+  }
+
+  /** POST /v1/sweeps: 400 lists every problem with a pointer into the sweep body. */
+  submitSweep(body: unknown): Promise<Sweep> {
+    return this.json('/v1/sweeps', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  listSweeps(query: SweepQuery = {}): Promise<SweepList> {
+    return this.json(`/v1/sweeps${queryString(query)}`);
+  }
+
+  getSweep(id: string): Promise<Sweep> {
+    return this.json(`/v1/sweeps/${encodeURIComponent(id)}`);
+  }
+
+  sweepTrials(id: string, query: TrialQuery = {}): Promise<TrialList> {
+    return this.json(`/v1/sweeps/${encodeURIComponent(id)}/trials${queryString(query)}`);
+  }
+
+  /** Every trial of a sweep, following nextCursor (1000 a page). */
+  async allSweepTrials(id: string, sort: TrialQuery['sort'] = 'index'): Promise<Trial[]> {
+    const items: Trial[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.sweepTrials(id, { sort, limit: 1000, cursor });
+      items.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return items;
+  }
+
+  sweepDecisions(id: string): Promise<SweepDecisionList> {
+    return this.json(`/v1/sweeps/${encodeURIComponent(id)}/decisions`);
+  }
+
+  cancelSweep(id: string): Promise<Sweep> {
+    return this.json(`/v1/sweeps/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
   }
 
   /** The checkpoint's bytes (.safetensors). */

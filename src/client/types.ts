@@ -39,6 +39,18 @@ export type JobResult = NonNullable<Job['result']>;
 export type JobProgress = NonNullable<Job['progress']>;
 /** A stored metric value: a number, null, or "NaN" / "Infinity" / "-Infinity". */
 export type StoredValue = MetricPoint['value'] | null;
+export type Sweep = JsonAnswer<'/v1/sweeps/{id}', 'get', 200>;
+export type SweepList = JsonAnswer<'/v1/sweeps', 'get', 200>;
+export type SweepSummary = SweepList['items'][number];
+export type SweepStatus = Sweep['status'];
+export type SweepCounts = Sweep['counts'];
+export type SweepBest = NonNullable<Sweep['best']>;
+export type SweepQuery = QueryOf<'/v1/sweeps', 'get'>;
+export type TrialList = JsonAnswer<'/v1/sweeps/{id}/trials', 'get', 200>;
+export type Trial = TrialList['items'][number];
+export type TrialQuery = QueryOf<'/v1/sweeps/{id}/trials', 'get'>;
+export type SweepDecisionList = JsonAnswer<'/v1/sweeps/{id}/decisions', 'get', 200>;
+export type SweepDecision = SweepDecisionList['items'][number];
 
 /** The `data:` of an event from GET /v1/jobs/{id}/events (the route's description). */
 export interface JobEventData {

@@ -8,16 +8,16 @@ import { jobsListPage } from './pages/jobs-list.js';
 import { jobPage } from './pages/job-page.js';
 import { comparePage } from './pages/compare.js';
 import { submitPage } from './pages/submit.js';
-import { sweepsPage } from './pages/sweeps.js';
+import { sweepsListPage } from './pages/sweeps-list.js';
+import { sweepPage } from './pages/sweep-page.js';
 
 const routes: Route[] = [
   route('/', 'Jobs', jobsListPage),
   route('/jobs/:id', 'Job', jobPage),
   route('/compare', 'Compare', comparePage),
   route('/submit', 'Submit', submitPage),
-  // sweeps: the pages arrive with the sweeps API (DESIGN.md "Sweeps")
-  route('/sweeps', 'Sweeps', sweepsPage),
-  route('/sweeps/:id', 'Sweep', sweepsPage),
+  route('/sweeps', 'Sweeps', sweepsListPage),
+  route('/sweeps/:id', 'Sweep', sweepPage),
 ];
 
 const main = document.getElementById('main')!;

@@ -8,6 +8,8 @@ export interface SeriesSpec {
   label: string;
   color: string;
   dash?: number[];
+  /** line width in CSS pixels (default 2) */
+  width?: number;
   /** which y scale ('y' default, 'y2' the right-hand axis) */
   scale?: 'y' | 'y2';
 }
@@ -29,6 +31,8 @@ export interface LineChartOptions {
   y2Label?: string;
   yLog?: boolean;
   height?: number;
+  /** x is a count (epochs): ticks only at whole numbers */
+  xIntegers?: boolean;
   /** a drag over the plot selects an x range (the chart does not zoom itself) */
   onSelect?: (min: number, max: number) => void;
 }
@@ -48,7 +52,7 @@ export class LineChart {
     scales.y = options.yLog ? { distr: 3 } : {};
     if (options.series.some((s) => s.scale === 'y2')) scales.y2 = {};
     const axes: uPlot.Axis[] = [
-      { label: options.xLabel },
+      options.xIntegers ? { label: options.xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] } : { label: options.xLabel },
       { label: options.yLabel ?? '', scale: 'y' },
     ];
     if (scales.y2) axes.push({ label: options.y2Label ?? '', scale: 'y2', side: 1, grid: { show: false } });
@@ -62,7 +66,7 @@ export class LineChart {
         legend: { live: true },
         series: [
           { label: options.xLabel },
-          ...options.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, dash: s.dash, scale: s.scale ?? 'y', spanGaps: true, points: { show: true, size: 4 } })),
+          ...options.series.map((s) => ({ label: s.label, stroke: s.color, width: s.width ?? 2, dash: s.dash, scale: s.scale ?? 'y', spanGaps: true, points: { show: true, size: 4 } })),
         ],
         hooks: {
           draw: [() => this.placeMarkers()],

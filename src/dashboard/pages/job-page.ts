@@ -26,6 +26,14 @@ function layerLabel(spec: unknown, i: number): string {
   return `${i}: ${what.trim()}`;
 }
 
+/** A trial links to its sweep (named once the sweep has answered). */
+function sweepCrumb(sweepId: string | null, signal: AbortSignal): (HTMLElement | string)[] {
+  if (!sweepId) return [];
+  const link = h('a', { href: `/sweeps/${sweepId}`, 'data-link': true, id: 'job-sweep' }, `sweep ${sweepId.slice(0, 8)}`);
+  api.getSweep(sweepId).then((s) => { if (!signal.aborted) link.textContent = `sweep ${s.name}`; }, reportError);
+  return [link, ' / '];
+}
+
 export function jobPage(): Page {
   return {
     async render(root, params, _query, signal) {
@@ -44,7 +52,7 @@ export function jobPage(): Page {
       const diagnosisBox = h('section', { class: 'panel diagnosis', id: 'diagnosis', 'aria-label': 'Diagnosis' });
       const actions = h('div', { class: 'actions' });
       root.append(
-        h('nav', { class: 'crumbs' }, h('a', { href: '/', 'data-link': true }, 'Jobs'), ' / ', job.name),
+        h('nav', { class: 'crumbs' }, h('a', { href: '/', 'data-link': true }, 'Jobs'), ' / ', sweepCrumb(job.sweepId, signal), job.name),
         header, actions, diagnosisBox,
       );
       const renderHeader = () => {
