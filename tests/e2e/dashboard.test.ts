@@ -116,22 +116,32 @@ test('an invalid spec submitted through the form shows each problem next to its 
 let liveId: string;
 
 test('a job submitted through the form: its curve grows live, the heatmap has a cell per layer and epoch', async () => {
-  await page.goto(`${svc.url}/submit`);
-  await page.locator('#spec-editor').fill(JSON.stringify(LIVE_SPEC, null, 2));
-  const submitted = page.waitForRequest((r) => r.url().endsWith('/v1/jobs') && r.method() === 'POST');
-  await page.locator('#submit-spec').click();
-  const post = await submitted;
-  assert.match(post.headers()['idempotency-key'] ?? '', /^[0-9a-f-]{36}$/);
-  await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
-  liveId = page.url().split('/').at(-1)!;
-  assert.equal((await api(`/v1/jobs/${liveId}`)).name, 'e2e-live');
+  // the worker is held (SIGSTOP) until the job page has loaded, so the curve can only
+  // grow live, however fast or slow this machine trains
+  svc.worker.kill('SIGSTOP');
+  let held = true;
+  const release = () => { if (held) { held = false; svc.worker.kill('SIGCONT'); } };
+  try {
+    await page.goto(`${svc.url}/submit`);
+    await page.locator('#spec-editor').fill(JSON.stringify(LIVE_SPEC, null, 2));
+    const submitted = page.waitForRequest((r) => r.url().endsWith('/v1/jobs') && r.method() === 'POST');
+    await page.locator('#submit-spec').click();
+    const post = await submitted;
+    assert.match(post.headers()['idempotency-key'] ?? '', /^[0-9a-f-]{36}$/);
+    await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
+    liveId = page.url().split('/').at(-1)!;
+    assert.equal((await api(`/v1/jobs/${liveId}`)).name, 'e2e-live');
 
-  // live: once the page has loaded (its batch_loss request answered), the loss table
-  // gains rows without a reload
-  await page.waitForFunction(() => document.getElementById('batch-info')?.dataset.points !== undefined, null, { timeout: 60_000 });
-  const first = await page.locator('#loss .numbers tbody tr').count();
-  assert.ok(first < LIVE_EPOCHS, `the job was still training when the page had loaded (${first} epochs shown)`);
-  await page.waitForFunction((n) => document.querySelectorAll('#loss .numbers tbody tr').length > n, first, { timeout: 60_000 });
+    // live: once the page has loaded (its batch_loss request answered), the loss table
+    // gains rows without a reload
+    await page.waitForFunction(() => document.getElementById('batch-info')?.dataset.points !== undefined, null, { timeout: 60_000 });
+    const first = await page.locator('#loss .numbers tbody tr').count();
+    assert.ok(first < LIVE_EPOCHS, `the job was still training when the page had loaded (${first} epochs shown)`);
+    release();
+    await page.waitForFunction((n) => document.querySelectorAll('#loss .numbers tbody tr').length > n, first, { timeout: 60_000 });
+  } finally {
+    release();
+  }
   await waitForJob(liveId, (j) => j.status === 'succeeded');
   await page.waitForFunction((n) => document.querySelectorAll('#loss .numbers tbody tr').length === n, LIVE_EPOCHS, { timeout: 30_000 });
   assert.ok(requests.some((r) => r.url.endsWith(`/v1/jobs/${liveId}/events`) && r.authorization === `Bearer ${svc.apiKey}`), 'SSE over fetch with the key');

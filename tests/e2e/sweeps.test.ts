@@ -102,7 +102,8 @@ test('the sweeps list shows a new sweep; its page follows it live from queued tr
     assert.equal(await page.locator('#trials-table tbody tr[data-job]').count(), 1, 'the first trial, queued');
     // the list in a second tab, to be followed live too
     listPage = await context.newPage();
-    await listPage.goto(`${svc.url}/sweeps`);
+    // a new tab has its own sessionStorage: it gets the key the way a person would give it
+    await listPage.goto(`${svc.url}/sweeps#key=${svc.apiKey}`);
     await listPage.locator(`#sweeps-table tr[data-sweep="${sweepId}"][data-status="running"]`).waitFor();
     assert.deepEqual(await Promise.all([page, listPage].map((p) => p.evaluate(() => document.visibilityState))), ['visible', 'visible'], 'both tabs poll at the visible rate');
   } finally {
