@@ -44,8 +44,15 @@ test('a job whose worker dies more than WORKER_MAX_STALLED_COUNT times ends fail
   for (let attempt = 1; attempt <= MAX_STALLED + 1; attempt++) {
     const w = await startWorker();
     await waitFor(() => fetchJob(h, id), (j) => j.status === 'running' && j.attempt === attempt, { what: `attempt ${attempt} running` });
-    await waitFor(() => h.prisma.checkpoint.count({ where: { jobId: id, kind: 'epoch', epoch: { gte: attempt } } }), (n) => n > 0, {
-      what: `epoch ${attempt} checkpoint`,
+    // a checkpoint written by this attempt: after its 'resumed' event, an epoch beyond
+    // every earlier one (the previous attempt may have got further than the one we saw
+    // before killing it, so "epoch ≥ attempt" could already hold when this one starts)
+    if (attempt > 1) {
+      await waitFor(() => h.prisma.jobEvent.count({ where: { jobId: id, type: 'resumed', attempt } }), (n) => n > 0, { what: `attempt ${attempt} resumed` });
+    }
+    const before = (await h.prisma.checkpoint.aggregate({ where: { jobId: id, kind: 'epoch' }, _max: { epoch: true } }))._max.epoch ?? 0;
+    await waitFor(() => h.prisma.checkpoint.count({ where: { jobId: id, kind: 'epoch', epoch: { gt: before } } }), (n) => n > 0, {
+      what: `an epoch checkpoint of attempt ${attempt}`,
     });
     w.kill('SIGKILL');
     await w.exited;
