@@ -10,6 +10,7 @@
 // is first checked with its own compiled schema, so a 6 MB inline data set with one
 // bad number costs one compiled pass, not an interpreted walk of every number.
 
+import { escapeToken } from './json-pointer.js';
 import Compile from 'typebox/compile';
 import { datasetProblems, describeDataset, splitCounts, type DatasetDescription } from '../data/catalog.js';
 import { normalizeJobSpec, resolveMode, ACTIVATION_ALPHA, type NormalizedJobSpec } from './defaults.js';
@@ -290,7 +291,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function join(pointer: string, key: string): string {
-  return `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  return `${pointer}/${escapeToken(key)}`;
 }
 
 function show(value: unknown): string {

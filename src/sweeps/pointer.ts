@@ -2,6 +2,7 @@
 // job-spec schema defines the field one names.
 import type { TSchema } from 'typebox';
 import type { JsonValue } from './schema.js';
+import { escapeToken } from '../spec/json-pointer.js';
 
 /** '/model/layers/0/units' → ['model', 'layers', '0', 'units']; null when not a pointer. */
 export function parsePointer(pointer: string): string[] | null {
@@ -11,10 +12,7 @@ export function parsePointer(pointer: string): string[] | null {
   return tokens.map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-/** One token of a pointer: '~' → '~0', '/' → '~1' (so '/a/b' as a key becomes '~1a~1b'). */
-export function escapeToken(token: string): string {
-  return token.replace(/~/g, '~0').replace(/\//g, '~1');
-}
+export { escapeToken };
 
 /** The parts of JSON Schema TypeBox emits for the job spec. */
 interface Schema {

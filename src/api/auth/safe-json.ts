@@ -5,13 +5,10 @@
 // an object — is refused with the key and its JSON pointer, not as "not valid JSON".
 import { errorCodes, type FastifyInstance } from 'fastify';
 import { ApiError, type ErrorDetail } from '../errors.js';
+import { escapeToken } from '../../spec/json-pointer.js';
 
 /** Texts that cannot hold a forbidden key skip the walk (JSON escapes like \u005f may spell one). */
 const MAY_HOLD_FORBIDDEN = /__proto__|constructor|\\u/;
-
-function pointerToken(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 /** Every forbidden key in a parsed JSON value, with its pointer, in document order. */
 export function forbiddenKeys(value: unknown, pointer = '', found: ErrorDetail[] = []): ErrorDetail[] {
@@ -25,7 +22,7 @@ export function forbiddenKeys(value: unknown, pointer = '', found: ErrorDetail[]
   }
   for (const key of Object.keys(value)) {
     const child: unknown = (value as Record<string, unknown>)[key];
-    const at = `${pointer}/${pointerToken(key)}`;
+    const at = `${pointer}/${escapeToken(key)}`;
     if (key === '__proto__') {
       found.push({ pointer: at, message: 'the key "__proto__" is not accepted (it would change an object\'s prototype)' });
     } else if (key === 'constructor' && child !== null && typeof child === 'object' && !Array.isArray(child) && Object.hasOwn(child, 'prototype')) {

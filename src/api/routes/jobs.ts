@@ -46,19 +46,26 @@ const specBodyValidator: FastifySchemaCompiler<TSchema> = (route) => {
   };
 };
 
-function toJobView(row: JobRow): JobView {
+/** The fields a job and a list item share: who it is, where it stands, when. */
+function jobHeader(row: JobRow | JobListRow) {
   return {
     id: row.id,
     name: row.name,
     status: row.status as JobView['status'],
-    spec: row.spec,
     attempt: row.attempt,
     cancelRequested: row.cancelRequested,
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
     finishedAt: row.finishedAt?.toISOString() ?? null,
-    // stored by the worker in these shapes (schemas.ts checks the types at compile time)
+    // stored by the worker in this shape (schemas.ts checks the types at compile time)
     progress: (row.progress ?? null) as JobView['progress'],
+  };
+}
+
+function toJobView(row: JobRow): JobView {
+  return {
+    ...jobHeader(row),
+    spec: row.spec,
     result: (row.result ?? null) as JobView['result'],
     error: (row.error ?? null) as JobView['error'],
     diagnosis: (row.diagnosis ?? null) as JobView['diagnosis'],
@@ -71,15 +78,7 @@ function toJobSummary(row: JobListRow): JobSummaryView {
   const error = row.error as JobView['error'];
   const diagnosis = row.diagnosis as JobView['diagnosis'];
   return {
-    id: row.id,
-    name: row.name,
-    status: row.status as JobView['status'],
-    attempt: row.attempt,
-    cancelRequested: row.cancelRequested,
-    createdAt: row.createdAt.toISOString(),
-    startedAt: row.startedAt?.toISOString() ?? null,
-    finishedAt: row.finishedAt?.toISOString() ?? null,
-    progress: (row.progress ?? null) as JobView['progress'],
+    ...jobHeader(row),
     specSummary: row.specSummary,
     best: result?.best ?? null,
     error: error ? { code: error.code, message: error.message } : null,

@@ -13,7 +13,7 @@ import { checkpointBytes, jobSpec, weightsCheckpoint, type CheckpointMeta } from
 import type { Scope } from '../../db/scope.js';
 import type { NormalizedJobSpec } from '../../spec/index.js';
 import { ApiError, type ErrorDetail } from '../errors.js';
-import { requestScope, requireJob } from '../scope.js';
+import { jobNotFound, requestScope, requireJob } from '../scope.js';
 import { ErrorSchema, PredictRequestSchema, PredictResponseSchema } from '../schemas.js';
 import type { AppOptions } from '../app-context.js';
 
@@ -154,7 +154,7 @@ export const predictRoutes: FastifyPluginAsyncTypebox<PredictRoutesOptions> = as
       const scope = requestScope(request);
       const job = await requireJob(prisma, request, id);
       const spec = await jobSpec(prisma, scope, id);
-      if (!spec) throw new ApiError(404, 'NOT_FOUND', `no job with id ${id}`); // deleted meanwhile
+      if (!spec) throw jobNotFound(id); // deleted meanwhile
       const dataset = describeDataset(spec.dataset);
       if ('error' in dataset) throw new Error(`stored spec of job ${id}: ${dataset.error.message}`);
 
