@@ -16,18 +16,24 @@
 // from its process's environment (these machines pin Haswell, a quarter of the
 // AVX-512 EPYC's speed) and glibc malloc told to keep its memory (MALLOC_*), so page
 // faults do not swing it by 3×. The driver and our contenders keep their environment.
+// Unset is not always best either: on a virtualised Xeon that reports itself as
+// "Intel(R) Xeon(R) Processor", OpenBLAS 0.3.21's autodetection falls back to its
+// generic Prescott kernels (15 GFLOP/s where SkylakeX gives 72). So before round 1 the
+// driver times the workload's first matmul under autodetection and under each kernel
+// the CPU's flags allow, and the peer runs with the fastest (printed with all the
+// probes); `--openblas-coretype auto|<name>` fixes the choice instead.
 //
 //   npm run bench:core                                   (builds, then the full workload)
 //   node dist/bench/core.js [--epochs 3] [--limit 60000] [--rounds 2] [--workload reference|wide|deep]
 //        [--tfjs-cpu-limit 5000] [--tfjs-cpu-epochs 1]   the pure-JS backend runs ~500 samples/s
-//        [--only ours,tfjs-wasm,tfjs-cpu,pytorch]
+//        [--only ours,tfjs-wasm,tfjs-cpu,pytorch] [--openblas-coretype probe|auto|SkylakeX|Haswell|…]
 //   short: node dist/bench/core.js --only ours,pytorch --epochs 2 --limit 10000 --rounds 3
 //
 // PyTorch runs with libgomp's defaults. On a busy machine its 2-thread row can collapse
 // (OpenMP threads spin, then sleep, at every parallel op's barrier while the other
 // thread is descheduled); `OMP_WAIT_POLICY=PASSIVE npm run bench:core` is passed through.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Heap } from '../src/core/memory.js';
@@ -48,6 +54,12 @@ const PEER_MALLOC: Record<string, string> = {
 };
 
 const f = flags();
+if (f.has('help')) {
+  process.stdout.write('node dist/bench/core.js [--epochs 3] [--limit 60000] [--rounds 2] [--workload reference|wide|deep]\n' +
+    '  [--only ours,tfjs-wasm,tfjs-cpu,pytorch] [--tfjs-cpu-limit 5000] [--tfjs-cpu-epochs 1]\n' +
+    '  [--openblas-coretype probe|auto|SkylakeX|Haswell|…]   (see the comment at the top of bench/core.ts)\n');
+  process.exit(0);
+}
 const epochs = intFlag(f, 'epochs', 3);
 const limit = f.has('limit') ? intFlag(f, 'limit', 60000) : undefined;
 const rounds = intFlag(f, 'rounds', 2);
@@ -107,6 +119,51 @@ function peerEnv(): { env: NodeJS.ProcessEnv; said: string[] } {
   return { env, said };
 }
 
+/** Single-thread GFLOP/s of PyTorch's matmul at the workload's first layer (batch × 784 × hidden[0]) under env. */
+function matmulProbe(env: NodeJS.ProcessEnv, n: number): { gflops: number; core: string } {
+  const script = [
+    'import time, torch', 'torch.set_num_threads(1)',
+    `a = torch.randn(128, 784); b = torch.randn(784, ${n})`,
+    'for _ in range(30): a @ b',
+    'best = 0.0',
+    'for _ in range(5):',
+    '    t = time.perf_counter()',
+    '    for _ in range(200): a @ b',
+    `    best = max(best, 200 * 2 * 128 * 784 * ${n} / (time.perf_counter() - t) / 1e9)`,
+    'print(best)',
+  ].join('\n');
+  const r = spawnSync(PYTHON, ['-c', script], { env: { ...env, OMP_NUM_THREADS: '1', OPENBLAS_VERBOSE: '2' }, encoding: 'utf8' });
+  const core = /Core: (\S+)/.exec(r.stderr ?? '')?.[1] ?? '?';
+  return { gflops: r.status === 0 ? Number(r.stdout.trim()) : NaN, core };
+}
+
+/** OPENBLAS_CORETYPE values this CPU can run (from /proc/cpuinfo's flags), best first. */
+function coretypeCandidates(): string[] {
+  let flagsLine = '';
+  try { flagsLine = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? ''; } catch { /* not Linux */ }
+  const has = (x: string) => flagsLine.split(/\s+/).includes(x);
+  return [
+    ...(has('avx512f') && has('avx512bw') && has('avx512vl') ? ['SkylakeX'] : []),
+    ...(has('avx512_bf16') ? ['Cooperlake'] : []),
+    ...(has('avx2') && has('fma') ? ['Haswell'] : []),
+  ];
+}
+
+/** Chooses the peer's OpenBLAS kernel: the fastest of autodetection and the kernels the CPU allows. */
+function chooseCoretype(env: NodeJS.ProcessEnv, choice: string, n: number): string {
+  if (choice !== 'probe') {
+    if (choice !== 'auto') env.OPENBLAS_CORETYPE = choice;
+    return `PyTorch's OpenBLAS kernel: ${choice === 'auto' ? 'autodetected' : `OPENBLAS_CORETYPE=${choice}`} (--openblas-coretype).`;
+  }
+  const tried = [{ name: 'auto', ...matmulProbe(env, n) }];
+  for (const c of coretypeCandidates()) tried.push({ name: c, ...matmulProbe({ ...env, OPENBLAS_CORETYPE: c }, n) });
+  const best = tried.filter((t) => Number.isFinite(t.gflops)).sort((a, b) => b.gflops - a.gflops)[0];
+  if (best && best.name !== 'auto') env.OPENBLAS_CORETYPE = best.name;
+  const list = tried.map((t) => `${t.name === 'auto' ? 'autodetected' : t.name} → ${t.core} ${t.gflops.toFixed(1)}`).join(', ');
+  return `PyTorch's OpenBLAS kernel, probed on a 1-thread 128×784×${n} matmul (GFLOP/s): ${list}; the peer runs with ` +
+    `${!best || best.name === 'auto' ? 'autodetection' : `OPENBLAS_CORETYPE=${best.name}`} (the fastest; --openblas-coretype fixes it).`;
+}
+
 const median = (xs: number[]) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (s.length === 0) return NaN;
@@ -131,7 +188,7 @@ async function main(): Promise<void> {
   const peer = peerEnv();
   const torch = only.has('pytorch') && (await pytorchAvailable(peer.env));
   if (only.has('pytorch')) {
-    if (torch) notes.push(...peer.said);
+    if (torch) notes.push(...peer.said, chooseCoretype(peer.env, f.get('openblas-coretype') ?? 'probe', hidden[0]));
     else notes.push('PyTorch: not installed (apt-get install python3-torch libopenblas0-openmp)');
     if (torch && !process.env.OMP_WAIT_POLICY) {
       notes.push('PyTorch ran with the libgomp default wait policy; with other work on the cores its 2-thread row can ' +
