@@ -20,6 +20,8 @@ export interface Engine {
   /** a replica on the calling thread (evaluation, prediction) */
   readonly replica: Replica;
   readonly threads: number;
+  /** the kernels each thread runs (Kernels.name), the calling thread's first: one value, repeated */
+  readonly kernels: readonly string[];
   /** the last step's per-layer sums, LAYER_STATS per trainable layer (updateSq and weightSq when sampled) */
   readonly layerStats: Float64Array;
   /** the dead_units flags every thread's training forward passes set; null without ReLU layers */
@@ -60,6 +62,7 @@ export class LocalEngine implements Engine {
   readonly grads: Float32Array;
   readonly replica: Replica;
   readonly threads = 1;
+  readonly kernels: readonly string[];
   readonly layerStats: Float64Array;
   readonly deadUnits: DeadUnits | null;
   private readonly ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };
@@ -74,6 +77,7 @@ export class LocalEngine implements Engine {
       heap, maxRows: spec.training.batchSize, params: this.params, grads: [this.grads], shard: 0, snapshot: heap.alloc(plan.size),
     });
     this.replica = shard.replica;
+    this.kernels = [shard.replica.kernels.name];
     this.replica.trackAlive(o.deadUnits);
     this.deadUnits = o.deadUnits;
     this.update = shard.update;

@@ -32,7 +32,7 @@ function serve(m: AttachMessage): void {
   const optimizer = createOptimizer(m.optimizer, P, (n) => f32(m.optimizerOffsets[nextState++], n));
   const { replica, update } = createShard({
     plan: m.plan, model: m.model, loss: m.loss, task: m.task, regularization: m.regularization, optimizer,
-    heap, maxRows: m.maxShardRows, params, grads: allGrads, shard: m.shard, snapshot: f32(o.snapshot, P),
+    heap, maxRows: m.maxShardRows, params, grads: allGrads, shard: m.shard, snapshot: f32(o.snapshot, P), kernels: m.kernels,
   });
   const [from, to] = shardRange(P, m.shard, m.threads);
   const ctrl = new Int32Array(buf, o.ctrl, 16);
@@ -51,7 +51,7 @@ function serve(m: AttachMessage): void {
   const idx = new Int32Array(buf, o.idx, m.maxShardRows * m.threads);
   const ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };
   let seq = Atomics.load(ctrl, CTRL.seq), generation = 0;
-  parentPort!.postMessage({ type: 'attached' });
+  parentPort!.postMessage({ type: 'attached', kernels: replica.kernels.name });
 
   for (;;) {
     waitWhileEqual(ctrl, CTRL.seq, seq);

@@ -14,6 +14,7 @@ import type { Split, Task } from './dataset.js';
 import type { DeadUnits } from './dead-units.js';
 import { addLossStats, type Engine, type EngineFactory, type EngineInit } from './engine.js';
 import type { ForwardContext } from './layers/layer.js';
+import { kernelsChoice, type KernelsChoice } from './kernels/index.js';
 import { HEAP_BASE, Heap, createSharedMemory } from './memory.js';
 import type { ParamPlan, Replica } from './model.js';
 import { createShard, type Shard } from './shard.js';
@@ -45,6 +46,8 @@ export interface AttachMessage {
   threads: number;
   shard: number;
   maxShardRows: number;
+  /** the calling thread's kernels: each thread makes the same (results must not depend on which thread ran a shard) */
+  kernels: KernelsChoice;
   /** byte offsets in `memory`; stats holds LOSS_STATS and partials LAYER_STATS per layer, one block per thread */
   offsets: { params: number; grads: number[]; snapshot: number; ctrl: number; stats: number; partials: number; idx: number; deadUnits: number };
   train: { n: number; x: number; labels: number; targets: number };
@@ -203,11 +206,11 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
     // each thread's replica (activations, gradients of maxShardRows rows) and kernel scratch
     const widest = Math.max(plan.inputSize, ...plan.widths, ...spec.model.layers.map((l) => (l.type === 'maxout' ? l.units * l.pieces : 0)));
     const regionBytes = maxShardRows * widest * 4 * 6 * (spec.model.layers.length + 1) + 4 * 1024 * 1024;
-    const attached = await Promise.allSettled(workers.map((w, k) => new Promise<void>((resolve, reject) => {
+    const attached = await Promise.allSettled(workers.map((w, k) => new Promise<string>((resolve, reject) => {
       const msg: AttachMessage = {
         type: 'attach', memory: heap.memory, region: heap.reserve(regionBytes), plan, model: spec.model, loss: spec.loss,
         optimizer: spec.optimizer, optimizerOffsets: optimizerBuffers.map((b) => b.byteOffset), regularization: spec.regularization,
-        task: data.task, threads, shard: k + 1, maxShardRows,
+        task: data.task, threads, shard: k + 1, maxShardRows, kernels: kernelsChoice(shard.replica.kernels),
         offsets: {
           params: params.byteOffset, grads: grads.map((g) => g.byteOffset), snapshot: snapshot.byteOffset,
           ctrl: ctrl.byteOffset, stats: stats.byteOffset, partials: partials.byteOffset, idx: idx.byteOffset,
@@ -215,9 +218,9 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
         },
         train: shared!.offsets,
       };
-      const onMsg = (m: { type: string; error?: string }) => {
+      const onMsg = (m: { type: string; error?: string; kernels?: string }) => {
         w.off('error', onErr);
-        if (m.type === 'attached') resolve(); else reject(new Error(m.error));
+        if (m.type === 'attached') resolve(m.kernels ?? '?'); else reject(new Error(m.error));
       };
       const onErr = (e: Error) => { w.off('message', onMsg); reject(e); };
       w.once('message', onMsg);
@@ -230,6 +233,7 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
       await engine.detach(attached.filter((r) => r.status === 'fulfilled').length);
       throw failed.reason;
     }
+    engine.kernels.push(...attached.map((r) => (r as PromiseFulfilledResult<string>).value));
     return engine;
   };
   const factory: EngineFactory = async (o) => {
@@ -270,6 +274,8 @@ class ThreadEngine implements Engine {
   readonly grads: Float32Array;
   readonly replica: Replica;
   readonly threads: number;
+  /** the calling thread's, then each pool thread's as it attached */
+  readonly kernels: string[];
   readonly layerStats: Float64Array;
   readonly deadUnits: DeadUnits | null;
   private readonly p: ThreadEngineParts;
@@ -287,6 +293,7 @@ class ThreadEngine implements Engine {
     this.grads = parts.shard.update.grads;
     this.replica = parts.shard.replica;
     this.threads = parts.threads;
+    this.kernels = [parts.shard.replica.kernels.name];
     const n = LAYER_STATS.size * parts.layers;
     this.layerStats = new Float64Array(n);
     this.partial0 = parts.partials.subarray(0, n);

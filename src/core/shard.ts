@@ -4,7 +4,7 @@
 // into its own gradient buffer, and the UpdateContext with which it then reduces,
 // regularizes and steps its slice of the flat parameter buffer.
 import type { Task } from './dataset.js';
-import { createKernels } from './kernels/index.js';
+import { createKernels, type KernelsChoice } from './kernels/index.js';
 import type { Heap } from './memory.js';
 import { Replica, type ParamPlan } from './model.js';
 import type { Optimizer } from './optimizers/index.js';
@@ -30,6 +30,8 @@ export interface ShardOptions {
   shard: number;
   /** the weights before the step, for update_ratio */
   snapshot: Float32Array;
+  /** the kernels the run's first shard chose (kernelsChoice), so every thread runs the same arithmetic; absent: createKernels decides */
+  kernels?: KernelsChoice;
 }
 
 export interface Shard {
@@ -38,7 +40,7 @@ export interface Shard {
 }
 
 export function createShard(o: ShardOptions): Shard {
-  const kernels = createKernels(o.heap);
+  const kernels = createKernels(o.heap, o.kernels);
   const replica = new Replica(o.plan, o.model, o.loss, o.task, o.params, o.grads[o.shard], o.heap, o.maxRows, kernels);
   o.optimizer.kernels = kernels.optimizer ?? null;
   const update: UpdateContext = {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import type { Heap } from '../memory.js';
 import type { Kernels } from './types.js';
 
@@ -31,13 +32,40 @@ interface GemmExports {
   columnSums(dz: number, rows: number, units: number, db: number): void;
 }
 
-const WASM_URL = new URL('./gemm.wasm', import.meta.url);
-let compiled: WebAssembly.Module | null = null;
+/**
+ * baseline: WebAssembly SIMD as Node 20 ships it (multiply, then add). relaxed: the
+ * same source built with relaxed SIMD (assembly/madd.ts), whose f32x4.relaxed_madd is
+ * a fused multiply-add on x86 with FMA; Node 20's V8 has it only behind
+ * --experimental-wasm-relaxed-simd, so it is an optional path, never the default.
+ */
+export type WasmVariant = 'baseline' | 'relaxed';
+
+const WASM_URLS: Record<WasmVariant, URL> = {
+  baseline: new URL('./gemm.wasm', import.meta.url),
+  relaxed: new URL('./gemm-relaxed.wasm', import.meta.url),
+};
+const compiled: Partial<Record<WasmVariant, WebAssembly.Module>> = {};
 
 /** The kernels' module, compiled once per thread (a worker may also be handed one). */
-export function gemmModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
-  return compiled;
+export function gemmModule(variant: WasmVariant = 'baseline'): WebAssembly.Module {
+  return (compiled[variant] ??= new WebAssembly.Module(readFileSync(WASM_URLS[variant])));
+}
+
+let relaxed: boolean | null = null;
+
+/**
+ * True when this runtime compiles the relaxed build. Where V8 does not ship relaxed
+ * SIMD yet (Node 20), this turns on --experimental-wasm-relaxed-simd for the process
+ * first (V8 reads it when it validates a module, and worker threads share the flag),
+ * so call it only when the relaxed path is wanted.
+ */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxed === null) {
+    const bytes = readFileSync(WASM_URLS.relaxed);
+    if (!WebAssembly.validate(bytes)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+    relaxed = WebAssembly.validate(bytes) && wasmKernelsAvailable();
+  }
+  return relaxed;
 }
 
 let available: boolean | null = null;
@@ -60,7 +88,8 @@ export function wasmKernelsAvailable(): boolean {
  * packing scratch allocated from `heap`: give every thread its own Heap region and its
  * own createWasmKernels, and they can run at the same time on the same memory.
  */
-export function createWasmKernels(heap: Heap, module: WebAssembly.Module = gemmModule()): Kernels {
+export function createWasmKernels(heap: Heap, variant: WasmVariant = 'baseline'): Kernels {
+  const module = gemmModule(variant);
   const memory = heap.memory;
   const wasm = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
   const scratch = heap.alloc(Math.ceil(wasm.scratchBytes() / 4)).byteOffset;
@@ -81,7 +110,7 @@ export function createWasmKernels(heap: Heap, module: WebAssembly.Module = gemmM
   }
 
   return {
-    name: 'wasm-simd',
+    name: variant === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd',
     gemmNT(M, N, K, A, B, C, bias, accumulate, reluOut = null) {
       wasm.gemmNT(M, N, K, at(A, M * K, 'A'), at(B, N * K, 'B'), at(C, M * N, 'C'),
         bias === null ? 0 : at(bias, N, 'bias'), accumulate ? 1 : 0, scratch, reluOut ? at(reluOut, M * N, 'reluOut') : 0);

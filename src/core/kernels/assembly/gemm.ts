@@ -17,6 +17,8 @@
 // The module keeps no static data and no shadow stack: it writes only to C and to
 // [scratch, scratch + SCRATCH_BYTES).
 
+import { madd } from './madd';
+
 const NR: i32 = 8;
 const MR: i32 = 4;
 /** Longest k-block: a packed panel is KC_MAX·NR floats (16 KiB), at home in L1. */
@@ -154,6 +156,7 @@ function packColA(a: usize, lda: usize, mc: i32, kc: i32, ap: usize): void {
 
 // ---- micro-kernel --------------------------------------------------------------
 
+
 // Finish one row of a tile: optional bias, optional old C, then store 8 floats; with
 // relu = (byte distance from C to the activation buffer A) also A = max(C, 0), the
 // fused epilogue that spares the layer a pass over Z (wasm's max keeps NaN a NaN).
@@ -191,10 +194,10 @@ function tile(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, bias: usize, 
     const x1 = v128.load32_splat(ap, 4);
     const x2 = v128.load32_splat(ap, 8);
     const x3 = v128.load32_splat(ap, 12);
-    c00 = f32x4.add(c00, f32x4.mul(x0, b0)); c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(x1, b0)); c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(x2, b0)); c21 = f32x4.add(c21, f32x4.mul(x2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(x3, b0)); c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+    c00 = madd(x0, b0, c00); c01 = madd(x0, b1, c01);
+    c10 = madd(x1, b0, c10); c11 = madd(x1, b1, c11);
+    c20 = madd(x2, b0, c20); c21 = madd(x2, b1, c21);
+    c30 = madd(x3, b0, c30); c31 = madd(x3, b1, c31);
     ap += 16;
     bp += 32;
   } while (bp < end);

@@ -1,8 +1,11 @@
+import { madd } from './madd';
+
 // The WASM SIMD ceiling: the fastest f32x4 multiply-then-add streams this toolchain
 // (AssemblyScript → binaryen → V8) emits, with operands in L1, so a kernel's GFLOP/s
 // can be read as a fraction of what the machine can do through WebAssembly at all.
-// WebAssembly SIMD has no fused multiply-add, so each c += a·b is two instructions;
-// the ceiling is set by how many mul and add V8's code issues per cycle.
+// WebAssembly SIMD has no fused multiply-add, so in the baseline build each c += a·b
+// is two instructions and the ceiling is set by how many mul and add V8's code issues
+// per cycle; the relaxed build (madd.ts) measures its own, fused, ceiling.
 //
 // Each function runs `reps` passes over a buffer of `n` f32x4 vectors at `buf` (keep
 // it ≤ 16 KiB) and returns a value that depends on every accumulator (so nothing is
@@ -21,10 +24,10 @@ export function peakStream(buf: usize, n: i32, reps: i32, s: f32): f32 {
     let p = buf;
     do {
       const b0 = v128.load(p, 0), b1 = v128.load(p, 16);
-      c0 = f32x4.add(c0, f32x4.mul(s0, b0)); c1 = f32x4.add(c1, f32x4.mul(s0, b1));
-      c2 = f32x4.add(c2, f32x4.mul(s1, b0)); c3 = f32x4.add(c3, f32x4.mul(s1, b1));
-      c4 = f32x4.add(c4, f32x4.mul(s2, b0)); c5 = f32x4.add(c5, f32x4.mul(s2, b1));
-      c6 = f32x4.add(c6, f32x4.mul(s3, b0)); c7 = f32x4.add(c7, f32x4.mul(s3, b1));
+      c0 = madd(s0, b0, c0); c1 = madd(s0, b1, c1);
+      c2 = madd(s1, b0, c2); c3 = madd(s1, b1, c3);
+      c4 = madd(s2, b0, c4); c5 = madd(s2, b1, c5);
+      c6 = madd(s3, b0, c6); c7 = madd(s3, b1, c7);
       p += 32;
     } while (p < end);
   }
@@ -47,10 +50,10 @@ export function peakTile(buf: usize, n: i32, reps: i32): f32 {
       const b0 = v128.load(bp, 0), b1 = v128.load(bp, 16);
       const x0 = v128.load32_splat(ap, 0), x1 = v128.load32_splat(ap, 4);
       const x2 = v128.load32_splat(ap, 8), x3 = v128.load32_splat(ap, 12);
-      c00 = f32x4.add(c00, f32x4.mul(x0, b0)); c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-      c10 = f32x4.add(c10, f32x4.mul(x1, b0)); c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-      c20 = f32x4.add(c20, f32x4.mul(x2, b0)); c21 = f32x4.add(c21, f32x4.mul(x2, b1));
-      c30 = f32x4.add(c30, f32x4.mul(x3, b0)); c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+      c00 = madd(x0, b0, c00); c01 = madd(x0, b1, c01);
+      c10 = madd(x1, b0, c10); c11 = madd(x1, b1, c11);
+      c20 = madd(x2, b0, c20); c21 = madd(x2, b1, c21);
+      c30 = madd(x3, b0, c30); c31 = madd(x3, b1, c31);
       ap += 16;
       bp += 32;
     } while (bp < end);
