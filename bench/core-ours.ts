@@ -6,7 +6,10 @@
 // After training, PREDICT_ROWS test rows go through a Predictor (the /predict path:
 // number[][] in, outputs out) for the inference figure.
 //
+// TRAINYARD_KERNELS=wasm-relaxed in its environment: the relaxed-SIMD build (bench/core.ts's ours-relaxed).
+//
 //   node dist/bench/core-ours.js --threads 1|2 [--epochs 3] [--limit 60000] [--workload reference|wide|deep]
+import type { EngineFactory } from '../src/core/engine.js';
 import { ThreadPool, threadEngine } from '../src/core/pool.js';
 import { Predictor } from '../src/core/predict.js';
 import { train } from '../src/core/trainer.js';
@@ -42,11 +45,15 @@ const data = loadDataset(spec.dataset);
 const trainSpec0 = toTrainSpec(spec);
 
 const pool = new ThreadPool(threads - 1);
+let kernelsSeen: string[] = [];
 const timed: EpochTiming[] = [];
 let cpuMark = cpuSeconds();
 try {
+  const factory = threadEngine(pool);
+  const engine: EngineFactory = async (o) => { const e = await factory(o); kernelsSeen = [...new Set(e.kernels)]; return e; };
+  engine.heap = factory.heap;
   const result = await train({
-    spec: trainSpec0, data, engine: threadEngine(pool),
+    spec: trainSpec0, data, engine,
     hooks: {
       onEpochEnd: (e) => {
         const cpu = cpuSeconds();
@@ -74,11 +81,11 @@ try {
   times.sort((a, b) => a - b);
   emitResult({
     predictRowsPerSecond: rowsN / times[1],
-    name: `ours, ${threads} thread${threads > 1 ? 's' : ''}`,
+    name: `${process.env.TRAINYARD_KERNELS === 'wasm-relaxed' ? 'ours-relaxed' : 'ours'}, ${threads} thread${threads > 1 ? 's' : ''}`,
     trainSamples: data.train.n, epochs, epochsTimed: timed,
     testAccuracy: result.testMetrics?.test_accuracy ?? null,
     peakRssMB: peakRssMB(),
-    info: `init ${spec.model.init ?? 'auto'}, shuffle per epoch, worker_threads data parallel`,
+    info: `init ${spec.model.init ?? 'auto'}, shuffle per epoch, worker_threads data parallel, kernels ${kernelsSeen.join(' + ')}`,
   });
 } finally {
   await pool.close();

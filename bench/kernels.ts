@@ -7,7 +7,10 @@
 // (XNNPACK, SIMD, single-threaded in Node), one thread each. Median of several timed
 // samples after warm-up. Each wasm row also shows its share of the WASM SIMD peak:
 // the best f32x4 mul+add stream the toolchain emits with operands in L1
-// (src/core/kernels/assembly/peak.ts), measured in the same process.
+// (src/core/kernels/assembly/peak.ts), measured in the same process. Where relaxed
+// SIMD can be turned on (Node 20: a V8 flag, set here for this process only), the
+// relaxed build (fused multiply-add, TRAINYARD_KERNELS=wasm-relaxed) gets its own
+// columns, against its own, fused, peak.
 //
 //   npm run bench:kernels                 (builds, then runs)
 //   node dist/bench/kernels.js [--no-js] [--no-tf] [--samples 7] [--wall]
@@ -15,7 +18,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Heap } from '../src/core/memory.js';
-import { createWasmKernels, jsKernels } from '../src/core/kernels/index.js';
+import { createWasmKernels, jsKernels, relaxedSimdAvailable } from '../src/core/kernels/index.js';
 import { measurePeak } from './wasm-peak.js';
 import type { Kernels } from '../src/core/kernels/types.js';
 
@@ -92,7 +95,7 @@ async function loadTf(): Promise<TfLike | null> {
   }
 }
 
-interface Row { shape: string; form: Form; js: number; wasm: number; tf: number }
+interface Row { shape: string; form: Form; js: number; wasm: number; relaxed: number; tf: number }
 
 async function main(): Promise<void> {
   const heap = new Heap();
@@ -107,6 +110,12 @@ async function main(): Promise<void> {
   const best = peak.best;
   console.log(`WASM SIMD peak (f32x4 mul+add, operands in L1): register stream ${peak.stream.toFixed(1)} GFLOP/s, ` +
     `micro-kernel loop ${peak.tile.toFixed(1)} GFLOP/s; "% peak" is against ${best.toFixed(1)}`);
+  const relaxed = relaxedSimdAvailable() ? createWasmKernels(heap, 'relaxed') : null;
+  const rpeak = relaxed ? measurePeak(heap, SAMPLES, 'relaxed') : null;
+  if (rpeak) {
+    console.log(`relaxed-SIMD peak (f32x4.relaxed_madd): register stream ${rpeak.stream.toFixed(1)} GFLOP/s, ` +
+      `micro-kernel loop ${rpeak.tile.toFixed(1)} GFLOP/s; "% rpeak" is against ${rpeak.best.toFixed(1)}`);
+  } else console.log('relaxed SIMD: not available in this runtime (no relaxed columns)');
   console.log(`node ${process.version}; load average ${os.loadavg()[0].toFixed(2)} on ${os.availableParallelism()} cores; ` +
     `GFLOP/s per ${WALL ? 'elapsed' : 'CPU'} second, one thread, median of ${SAMPLES} samples of ≥${SAMPLE_MS} ms\n`);
 
@@ -124,8 +133,9 @@ async function main(): Promise<void> {
             : form === 'TN' ? () => k.gemmTN(nout, nin, Bn, dZ, X, dW, false)
               : () => k.gemmNN(Bn, nin, nout, dZ, W, dX, false);
         const gf = (sec: number) => flops / sec / 1e9;
-        const row: Row = { shape: `${Bn}x${nin}->${nout}`, form, js: NaN, wasm: NaN, tf: NaN };
+        const row: Row = { shape: `${Bn}x${nin}->${nout}`, form, js: NaN, wasm: NaN, relaxed: NaN, tf: NaN };
         row.wasm = gf(measure(call(wasm)));
+        if (relaxed) row.relaxed = gf(measure(call(relaxed)));
         if (withJs) row.js = gf(measure(call(jsKernels)));
         if (tf) {
           const [a, bb, ta, tb] = form === 'NT' ? [tX, tW, false, true] : form === 'TN' ? [tdZ, tX, true, false] : [tdZ, tW, false, false];
@@ -138,9 +148,10 @@ async function main(): Promise<void> {
   }
 
   const f = (x: number, d = 1) => (Number.isNaN(x) ? '-' : x.toFixed(d));
-  const header = ['B x in->out', 'form', 'product', 'js', 'wasm', '% peak', 'tfjs-wasm', 'wasm/js', 'wasm/tfjs'];
+  const header = ['B x in->out', 'form', 'product', 'js', 'wasm', '% peak', 'relaxed', '% rpeak', 'tfjs-wasm', 'wasm/js', 'wasm/tfjs'];
   const what: Record<Form, string> = { NT: 'Z=X·Wᵀ+b', TN: 'dW=dZᵀ·X', NN: 'dX=dZ·W' };
-  const table = rows.map((r) => [r.shape, r.form, what[r.form], f(r.js, 2), f(r.wasm), `${(100 * r.wasm / best).toFixed(0)}%`, f(r.tf), f(r.wasm / r.js) + '×', f(r.wasm / r.tf) + '×']);
+  const table = rows.map((r) => [r.shape, r.form, what[r.form], f(r.js, 2), f(r.wasm), `${(100 * r.wasm / best).toFixed(0)}%`,
+    f(r.relaxed), rpeak ? `${(100 * r.relaxed / rpeak.best).toFixed(0)}%` : '-', f(r.tf), f(r.wasm / r.js) + '×', f(r.wasm / r.tf) + '×']);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log(line(header));

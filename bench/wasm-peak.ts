@@ -2,7 +2,7 @@
 // src/core/kernels/assembly/peak.ts (operands in L1), per CPU second of one thread.
 // bench/kernels.ts prints each kernel as a share of it, bench/core.ts the training.
 import type { Heap } from '../src/core/memory.js';
-import { gemmModule } from '../src/core/kernels/index.js';
+import { gemmModule, type WasmVariant } from '../src/core/kernels/index.js';
 
 interface PeakExports {
   peakStream(buf: number, n: number, reps: number, s: number): number;
@@ -39,8 +39,9 @@ export interface WasmPeak {
   best: number;
 }
 
-export function measurePeak(heap: Heap, samples = 7): WasmPeak {
-  const wasm = new WebAssembly.Instance(gemmModule(), { env: { memory: heap.memory } }).exports as unknown as PeakExports;
+/** variant relaxed: the fused streams of the relaxed build (call relaxedSimdAvailable() first) */
+export function measurePeak(heap: Heap, samples = 7, variant: WasmVariant = 'baseline'): WasmPeak {
+  const wasm = new WebAssembly.Instance(gemmModule(variant), { env: { memory: heap.memory } }).exports as unknown as PeakExports;
   const n = 128, reps = 200;
   const buf = heap.alloc(n * 12); // 6 KiB: n·16 bytes of splat rows + n·32 of panel rows
   for (let i = 0; i < buf.length; i++) buf[i] = 1 + ((i * 37) % 11) / 64;
