@@ -16,8 +16,7 @@ import { train } from '../src/core/trainer.js';
 import { loadDataset } from '../src/data/load.js';
 import { formatProblems, toTrainSpec, validateJobSpec } from '../src/spec/index.js';
 import {
-  BATCH_SIZE, CLASSES, LEARNING_RATE, PREDICT_ROWS, SEED, cpuSeconds, emitResult, flags, intFlag, peakRssMB,
-  workloadHidden, type EpochTiming,
+  PREDICT_ROWS, cpuSeconds, memoryBudgetMB, emitResult, flags, intFlag, peakRssMB, workloadHidden, workloadJobSpec, type EpochTiming,
 } from './core-workload.js';
 
 const f = flags();
@@ -26,22 +25,12 @@ const threads = intFlag(f, 'threads', 1);
 const epochs = intFlag(f, 'epochs', 3);
 const limit = f.has('limit') ? intFlag(f, 'limit', 60000) : undefined;
 
-const v = validateJobSpec({
-  name: 'bench-core',
-  dataset: { name: 'mnist', ...(limit ? { limit } : {}) },
-  model: {
-    layers: [
-      ...HIDDEN.map((units) => ({ type: 'dense', units, activation: 'relu' })),
-      { type: 'dense', units: CLASSES, activation: 'softmax' },
-    ],
-  },
-  loss: 'cross-entropy',
-  optimizer: { type: 'adam', learningRate: LEARNING_RATE },
-  training: { epochs, batchSize: BATCH_SIZE, shuffle: true, seed: SEED, threads },
-});
+const v = validateJobSpec(workloadJobSpec(HIDDEN, threads, epochs, limit));
 if (!v.ok) throw new Error(`benchmark spec rejected:\n${formatProblems(v.problems)}`);
 const spec = v.spec;
+const baseRssMB = process.memoryUsage().rss / 2 ** 20;
 const data = loadDataset(spec.dataset);
+const datasetFloats = [data.train, data.validation, data.test].reduce((s, x) => s + (x ? x.x.length + x.n : 0), 0);
 const trainSpec0 = toTrainSpec(spec);
 
 const pool = new ThreadPool(threads - 1);
@@ -85,6 +74,7 @@ try {
     trainSamples: data.train.n, epochs, epochsTimed: timed,
     testAccuracy: result.testMetrics?.test_accuracy ?? null,
     peakRssMB: peakRssMB(),
+    baseRssMB, memoryBudgetMB: memoryBudgetMB(HIDDEN, threads, trainSpec0.training.batchSize, datasetFloats),
     info: `init ${spec.model.init ?? 'auto'}, shuffle per epoch, worker_threads data parallel, kernels ${kernelsSeen.join(' + ')}`,
   });
 } finally {

@@ -45,6 +45,37 @@ export const FLOP_PER_SAMPLE = flopPerSample();
 /** Rows pushed through inference for the /predict-style figure (the MNIST test split's size). */
 export const PREDICT_ROWS = 10000;
 
+/** The workload as a job spec (JSON, as POST /v1/jobs takes it): core-ours validates it, bench/service.ts submits it. */
+export function workloadJobSpec(hidden: number[], threads: number, epochs: number, limit?: number): Record<string, unknown> {
+  return {
+    name: 'bench-core',
+    dataset: { name: 'mnist', ...(limit ? { limit } : {}) },
+    model: {
+      layers: [
+        ...hidden.map((units) => ({ type: 'dense', units, activation: 'relu' })),
+        { type: 'dense', units: CLASSES, activation: 'softmax' },
+      ],
+    },
+    loss: 'cross-entropy',
+    optimizer: { type: 'adam', learningRate: LEARNING_RATE },
+    training: { epochs, batchSize: BATCH_SIZE, shuffle: true, seed: SEED, threads },
+  };
+}
+
+/**
+ * The memory a training job cannot do without, MB: parameters, gradients (one buffer
+ * per thread), Adam's two state buffers, every thread's activations and their
+ * gradients (Z, A, dZ, dA per layer for its rows), and one float32 copy of the data set
+ * (features and labels of every split). Peak RSS is judged against it (issue 13: ≤ 1.5×).
+ */
+export function memoryBudgetMB(hidden: number[], threads: number, batch: number, datasetFloats: number): number {
+  const shapes = layerShapes(hidden);
+  const params = shapes.reduce((s, [i, o]) => s + i * o + o, 0);
+  const widths = INPUT + shapes.reduce((s, [, o]) => s + o, 0);
+  const floats = params * (1 + threads + 2) + 4 * batch * widths + datasetFloats;
+  return (floats * 4) / 2 ** 20;
+}
+
 export interface EpochTiming {
   epoch: number;
   samples: number;
@@ -54,6 +85,9 @@ export interface EpochTiming {
 }
 
 export interface ContenderResult {
+  /** memoryBudgetMB for this run, and the process's RSS before the data set was loaded (the runtime's own) */
+  memoryBudgetMB?: number;
+  baseRssMB?: number;
   name: string;
   /** what ran: e.g. "60000 × 3 epochs" */
   trainSamples: number;

@@ -240,6 +240,13 @@ async function main(): Promise<void> {
   report(runs, notes, peaks, rpeaks, loadStart);
 }
 
+/** (peak RSS − the runtime's own RSS before the data set) / the job's memory budget, worst round; null: not reported */
+function rssShare(ok: Run[]): number | null {
+  const xs = ok.map((r) => r.result!).filter((r) => r.memoryBudgetMB && r.baseRssMB !== undefined)
+    .map((r) => (r.peakRssMB - r.baseRssMB!) / r.memoryBudgetMB!);
+  return xs.length ? Math.max(...xs) : null;
+}
+
 function rateOf(r: Run | undefined): number {
   return r?.result ? measuredRate(r.result.epochsTimed).samplesPerSecond : NaN;
 }
@@ -254,13 +261,13 @@ function report(runs: Run[], notes: string[], peaks: number[], rpeaks: number[],
   const fmt = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '-')).join(', ');
 
   const header = ['contender', 'trained on', 'timed', 'rounds', 'samples/s (median)', 'range', 'GFLOP/s', 'samples/CPU-s',
-    'CPU/wall', 'test acc', 'peak RSS MB', 'predict rows/s', 'vs PyTorch best', 'load 1m (start→end)'];
+    'CPU/wall', 'test acc', 'peak RSS MB', 'RSS/budget', 'predict rows/s', 'vs PyTorch best', 'load 1m (start→end)'];
   const rows: string[][] = [];
   for (const label of labels) {
     const mine = runs.filter((r) => r.label === label);
     const ok = mine.filter((r) => r.result);
     const load = `${mine[0].load[0].toFixed(2)}→${mine.at(-1)!.load[1].toFixed(2)}`;
-    if (ok.length === 0) { rows.push([label, `FAILED: ${mine[0].error}`, '', '', '', '', '', '', '', '', '', '', '', load]); continue; }
+    if (ok.length === 0) { rows.push([label, `FAILED: ${mine[0].error}`, ...header.slice(2, -1).map(() => ''), load]); continue; }
     const m = ok.map((r) => measuredRate(r.result!.epochsTimed));
     const sps = m.map((x) => x.samplesPerSecond);
     const cpw = m.map((x) => x.cpuPerWall ?? NaN);
@@ -277,6 +284,7 @@ function report(runs: Run[], notes: string[], peaks: number[], rpeaks: number[],
       Number.isFinite(median(cpw)) ? median(cpw).toFixed(2) : '-',
       res.testAccuracy === null ? '-' : `${(res.testAccuracy * 100).toFixed(2)}%`,
       Math.max(...ok.map((r) => r.result!.peakRssMB)).toFixed(0),
+      rssShare(ok) === null ? '-' : `${rssShare(ok)!.toFixed(2)}×`,
       Number.isFinite(predict) ? Math.round(predict).toLocaleString('en-US') : '-',
       Number.isFinite(vsTorch) ? `${vsTorch.toFixed(2)}×` : '-',
       load,
@@ -315,6 +323,16 @@ function report(runs: Run[], notes: string[], peaks: number[], rpeaks: number[],
     }
   };
   targets('ours', peaks, 'WASM SIMD');
+  for (const label of labels.filter((l) => l.startsWith('ours'))) {
+    const ok = runs.filter((r) => r.label === label && r.result);
+    const share = rssShare(ok);
+    if (share === null) continue;
+    const r = ok[0].result!;
+    console.log(`${label}: peak RSS ${Math.max(...ok.map((x) => x.result!.peakRssMB)).toFixed(0)} MB, of which the runtime's own ` +
+      `${r.baseRssMB!.toFixed(0)} MB (before the data set); the rest is ${share.toFixed(2)}× the job's budget of ` +
+      `${r.memoryBudgetMB!.toFixed(0)} MB (parameters, gradients, Adam state, activations, one float32 copy of the data); target ≤ 1.5×: ` +
+      `${share <= 1.5 ? 'met' : 'missed'}`);
+  }
   targets('ours-relaxed', rpeaks, 'relaxed-SIMD (fused)');
   if (runs.some((r) => r.label.startsWith('pytorch') && r.result)) {
     const t = perRound((k) => rateOf(at('pytorch, 2 threads', k)), (k) => rateOf(at('pytorch, 1 thread', k)));

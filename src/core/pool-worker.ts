@@ -44,9 +44,9 @@ function serve(m: AttachMessage): void {
   const t = m.train;
   const split: Split = {
     n: t.n,
-    x: f32(t.x, t.n * m.plan.inputSize),
-    labels: t.labels >= 0 ? new Int32Array(buf, t.labels, t.n) : undefined,
-    targets: t.targets >= 0 ? f32(t.targets, t.n * m.plan.outputSize) : undefined,
+    x: new Float32Array(t.buffers.x ?? buf, t.x, t.n * m.plan.inputSize),
+    labels: t.labels >= 0 ? new Int32Array(t.buffers.labels ?? buf, t.labels, t.n) : undefined,
+    targets: t.targets >= 0 ? new Float32Array(t.buffers.targets ?? buf, t.targets, t.n * m.plan.outputSize) : undefined,
   };
   const idx = new Int32Array(buf, o.idx, m.maxShardRows * m.threads);
   const ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };

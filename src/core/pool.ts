@@ -50,7 +50,12 @@ export interface AttachMessage {
   kernels: KernelsChoice;
   /** byte offsets in `memory`; stats holds LOSS_STATS and partials LAYER_STATS per layer, one block per thread */
   offsets: { params: number; grads: number[]; snapshot: number; ctrl: number; stats: number; partials: number; idx: number; deadUnits: number };
-  train: { n: number; x: number; labels: number; targets: number };
+  /**
+   * the training split: byte offsets into `buffers` where a buffer is given (a split the
+   * loader already keeps on a SharedArrayBuffer is shared as it is, not copied), else
+   * into `memory`; -1: absent
+   */
+  train: { n: number; x: number; labels: number; targets: number; buffers: { x?: SharedArrayBuffer; labels?: SharedArrayBuffer; targets?: SharedArrayBuffer } };
 }
 
 export class ThreadPool {
@@ -124,14 +129,30 @@ function float64(heap: Heap, n: number): Float64Array {
   return new Float64Array(f.buffer, f.byteOffset, n);
 }
 
-function shareSplit(heap: Heap, s: Split): { split: Split; offsets: AttachMessage['train'] } {
-  const x = heap.alloc(s.x.length); x.set(s.x);
-  let labels: Int32Array | undefined, targets: Float32Array | undefined;
-  if (s.labels) { labels = int32(heap, s.n); labels.set(s.labels); }
-  if (s.targets) { targets = heap.alloc(s.targets.length); targets.set(s.targets); }
+/**
+ * The training split as every thread can read it: arrays already on a SharedArrayBuffer
+ * (the MNIST-family loader keeps its cache there, src/data/idx.ts) are handed over as
+ * they are; others (inline, synthetic data) are copied into the run's heap.
+ */
+/** @internal exported for its test */
+export function shareSplit(heap: Heap, s: Split): { split: Split; offsets: AttachMessage['train'] } {
+  const buffers: AttachMessage['train']['buffers'] = {};
+  const onShared = (v: Float32Array | Int32Array) => v.buffer instanceof SharedArrayBuffer;
+  let x = s.x;
+  if (onShared(x)) buffers.x = x.buffer as SharedArrayBuffer;
+  else { x = heap.alloc(s.x.length); x.set(s.x); }
+  let labels = s.labels, targets = s.targets;
+  if (labels) {
+    if (onShared(labels)) buffers.labels = labels.buffer as SharedArrayBuffer;
+    else { labels = int32(heap, s.n); labels.set(s.labels!); }
+  }
+  if (targets) {
+    if (onShared(targets)) buffers.targets = targets.buffer as SharedArrayBuffer;
+    else { targets = heap.alloc(s.targets!.length); targets.set(s.targets!); }
+  }
   return {
     split: { n: s.n, x, labels, targets },
-    offsets: { n: s.n, x: x.byteOffset, labels: labels?.byteOffset ?? -1, targets: targets?.byteOffset ?? -1 },
+    offsets: { n: s.n, x: x.byteOffset, labels: labels?.byteOffset ?? -1, targets: targets?.byteOffset ?? -1, buffers },
   };
 }
 
@@ -253,7 +274,7 @@ interface ThreadEngineParts {
   params: Float32Array;
   /** the calling thread's shard 0 */
   shard: Shard;
-  /** the training split copied into shared memory; null with one thread */
+  /** the training split as the pool threads see it (shareSplit); null with one thread */
   train: Split | null;
   ctrl: Int32Array;
   /** LOSS_STATS per thread */

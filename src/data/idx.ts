@@ -72,7 +72,9 @@ export function parseIdxImages(bytes: Uint8Array, options: IdxReadOptions = {}):
   const [count, rows, cols] = readHeader(bytes, IDX_IMAGES_MAGIC, 3, source);
   const n = samplesToRead(count, options.limit);
   const len = n * rows * cols;
-  const x = new Float32Array(len);
+  // on a SharedArrayBuffer: a pool's threads read the cached images where they are
+  // instead of each run copying its training split into the run's memory (src/core/pool.ts)
+  const x = new Float32Array(new SharedArrayBuffer(len * 4));
   const pixels = bytes.subarray(16, 16 + len);
   for (let i = 0; i < len; i++) x[i] = SCALE[pixels[i]];
   return { n, rows, cols, x };
@@ -83,8 +85,9 @@ export function parseIdxLabels(bytes: Uint8Array, options: IdxReadOptions = {}):
   const source = options.source ?? 'labels';
   const [count] = readHeader(bytes, IDX_LABELS_MAGIC, 1, source);
   const n = samplesToRead(count, options.limit);
-  // Int32Array.from a Uint8Array view widens natively without a JS loop.
-  return Int32Array.from(bytes.subarray(8, 8 + n));
+  const out = new Int32Array(new SharedArrayBuffer(n * 4));
+  out.set(bytes.subarray(8, 8 + n)); // widens natively, no JS loop
+  return out;
 }
 
 /**
