@@ -46,6 +46,7 @@ import {
   flags, flopPerSample, intFlag, layerShapes, measuredRate, workloadHidden, type ContenderResult,
 } from './core-workload.js';
 import { measurePeak } from './wasm-peak.js';
+import { concurrentPeak } from './wasm-peak-cores.js';
 
 const PYTHON = '/usr/bin/python3';
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
@@ -203,7 +204,14 @@ async function main(): Promise<void> {
     }
   }
 
+  const machineScaling: number[] = [];
   for (let round = 1; round <= rounds; round++) {
+    if (only.has('ours') && os.availableParallelism() >= 2) {
+      // the SIMD arithmetic two threads get at once, over one thread's: the ceiling of 2t/1t
+      const [alone] = await concurrentPeak(1), both = await concurrentPeak(2);
+      machineScaling.push((both[0] + both[1]) / alone);
+      process.stderr.write(`[round ${round}] peak streams on 2 threads at once: ${machineScaling.at(-1)!.toFixed(2)}× one thread\n`);
+    }
     if (only.has('ours')) {
       peaks.push(measurePeak(heap, 5).best);
       process.stderr.write(`[round ${round}] WASM SIMD peak ${peaks.at(-1)!.toFixed(1)} GFLOP/s\n`);
@@ -236,6 +244,10 @@ async function main(): Promise<void> {
       const l = Math.min(cpuLimit, limit ?? cpuLimit);
       runs.push(await contender('tfjs-cpu', round, node, [here('./core-tfjs.js'), '--backend', 'cpu', ...workloadFlags(cpuEpochs, l)]));
     }
+  }
+  if (machineScaling.length) {
+    notes.push(`The machine's own 2-thread scaling for SIMD-bound code (bench/wasm-peak-cores.ts: the peak streams on 2 threads ` +
+      `at once, over 1 thread): ${machineScaling.map((x) => `${x.toFixed(2)}×`).join(', ')} per round — the ceiling of any 2 threads / 1 thread above.`);
   }
   report(runs, notes, peaks, rpeaks, loadStart);
 }

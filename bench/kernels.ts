@@ -20,6 +20,7 @@ import path from 'node:path';
 import { Heap } from '../src/core/memory.js';
 import { createWasmKernels, jsKernels, relaxedSimdAvailable } from '../src/core/kernels/index.js';
 import { measurePeak } from './wasm-peak.js';
+import { concurrentPeak } from './wasm-peak-cores.js';
 import type { Kernels } from '../src/core/kernels/types.js';
 
 type Form = 'NT' | 'TN' | 'NN';
@@ -110,6 +111,14 @@ async function main(): Promise<void> {
   const best = peak.best;
   console.log(`WASM SIMD peak (f32x4 mul+add, operands in L1): register stream ${peak.stream.toFixed(1)} GFLOP/s, ` +
     `micro-kernel loop ${peak.tile.toFixed(1)} GFLOP/s; "% peak" is against ${best.toFixed(1)}`);
+  const cores = os.availableParallelism();
+  if (cores > 1) {
+    const [alone] = await concurrentPeak(1), together = await concurrentPeak(cores);
+    const each = together.reduce((a, b) => a + b, 0) / together.length;
+    console.log(`the same peak on ${cores} threads at once: ${together.map((x) => x.toFixed(1)).join(', ')} GFLOP/s per elapsed second ` +
+      `(alone, in a worker: ${alone.toFixed(1)}); ${cores} threads do ${(together.reduce((a, b) => a + b, 0) / alone).toFixed(2)}× the ` +
+      `arithmetic of one (${(100 * each / alone).toFixed(0)}% per thread): the ceiling for any ${cores}-thread speed-up of SIMD-bound code`);
+  }
   const relaxed = relaxedSimdAvailable() ? createWasmKernels(heap, 'relaxed') : null;
   const rpeak = relaxed ? measurePeak(heap, SAMPLES, 'relaxed') : null;
   if (rpeak) {

@@ -14,17 +14,17 @@ function cpu(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** Median seconds per call over `samples` samples of ≥ 40 ms CPU time each. */
-function median(fn: () => void, samples: number): number {
+/** Median seconds per call over `samples` samples of ≥ 40 ms CPU time (or wall time) each. */
+function median(fn: () => void, samples: number, clock: () => number): number {
   const t0 = performance.now();
   let reps = 0;
   while (performance.now() - t0 < 40 || reps < 3) { fn(); reps++; }
   const per = Math.max(1, Math.round(reps * 40 / (performance.now() - t0)));
   const times: number[] = [];
   for (let s = 0; s < samples; s++) {
-    const t = cpu();
+    const t = clock();
     for (let r = 0; r < per; r++) fn();
-    times.push((cpu() - t) / per);
+    times.push((clock() - t) / per);
   }
   times.sort((a, b) => a - b);
   return times[times.length >> 1];
@@ -40,15 +40,20 @@ export interface WasmPeak {
 }
 
 /** variant relaxed: the fused streams of the relaxed build (call relaxedSimdAvailable() first) */
-export function measurePeak(heap: Heap, samples = 7, variant: WasmVariant = 'baseline'): WasmPeak {
+/**
+ * clock wall: elapsed seconds, for threads timed together (process.cpuUsage() is the
+ * whole process's, so per CPU second would count every thread's time against each).
+ */
+export function measurePeak(heap: Heap, samples = 7, variant: WasmVariant = 'baseline', clock: 'cpu' | 'wall' = 'cpu'): WasmPeak {
+  const now = clock === 'cpu' ? cpu : () => performance.now() / 1000;
   const wasm = new WebAssembly.Instance(gemmModule(variant), { env: { memory: heap.memory } }).exports as unknown as PeakExports;
   const n = 128, reps = 200;
   const buf = heap.alloc(n * 12); // 6 KiB: n·16 bytes of splat rows + n·32 of panel rows
   for (let i = 0; i < buf.length; i++) buf[i] = 1 + ((i * 37) % 11) / 64;
   let sink = 0;
   // FLOP per call: peakStream n/2 steps × 8 f32x4 mul+add; peakTile n steps × the same
-  const stream = (n / 2) * 8 * 8 * reps / median(() => { sink += wasm.peakStream(buf.byteOffset, n, reps, 0.5); }, samples) / 1e9;
-  const tile = n * 8 * 8 * reps / median(() => { sink += wasm.peakTile(buf.byteOffset, n, reps); }, samples) / 1e9;
+  const stream = (n / 2) * 8 * 8 * reps / median(() => { sink += wasm.peakStream(buf.byteOffset, n, reps, 0.5); }, samples, now) / 1e9;
+  const tile = n * 8 * 8 * reps / median(() => { sink += wasm.peakTile(buf.byteOffset, n, reps); }, samples, now) / 1e9;
   if (!Number.isFinite(sink)) throw new Error('peak streams overflowed');
   return { stream, tile, best: Math.max(stream, tile) };
 }

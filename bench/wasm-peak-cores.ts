@@ -1,0 +1,33 @@
+// Does the second core add a second core's worth of WASM SIMD arithmetic? The peak
+// streams of wasm-peak.ts, timed alone on one thread, then on N worker threads at the
+// same moment (each thread its own Heap and instance, started together by a shared
+// counter), timed in elapsed seconds. The per-thread figure at N threads over the 1-thread figure is the scaling
+// the machine itself allows for register-bound SIMD code: on a VM whose two vCPUs are
+// hyperthreads of one physical core it is well below 1 even though nothing is shared
+// in memory, and no training core can scale better than it (bench:core's 2t/1t).
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Heap } from '../src/core/memory.js';
+import { measurePeak } from './wasm-peak.js';
+
+interface Job { start: Int32Array; threads: number; samples: number }
+
+if (!isMainThread) {
+  const { start, threads, samples } = workerData as Job;
+  const heap = new Heap();
+  measurePeak(heap, 1, 'baseline', 'wall'); // compile and warm up before the start line
+  Atomics.add(start, 0, 1);
+  Atomics.notify(start, 0);
+  while (Atomics.load(start, 0) < threads) Atomics.wait(start, 0, Atomics.load(start, 0), 5);
+  parentPort!.postMessage(measurePeak(heap, samples, 'baseline', 'wall').best);
+}
+
+/** GFLOP/s per elapsed second of each of `threads` threads running the peak streams at once. */
+export async function concurrentPeak(threads: number, samples = 5): Promise<number[]> {
+  const start = new Int32Array(new SharedArrayBuffer(4));
+  const workers = Array.from({ length: threads }, () => new Worker(new URL(import.meta.url), { workerData: { start, threads, samples } }));
+  try {
+    return await Promise.all(workers.map((w) => new Promise<number>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); })));
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
