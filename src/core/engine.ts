@@ -5,6 +5,7 @@
 // `layerStats`, so the trainer cannot tell them apart.
 import type { Dataset, Split } from './dataset.js';
 import type { DeadUnits } from './dead-units.js';
+import { evaluateSplit, inferenceOptions, type EvalResult, type InferenceOptions } from './evaluate.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { Heap } from './memory.js';
 import type { ParamPlan, Replica } from './model.js';
@@ -33,8 +34,15 @@ export interface Engine {
    */
   step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,
     sampleRatio: boolean, stats: Float64Array): void;
+  /**
+   * Loss and accuracy of the current weights on the run's validation or test split,
+   * under the spec's inference rule; a thread engine splits the rows over its threads.
+   */
+  evaluate(which: EvalSplit): EvalResult;
   close(): Promise<void>;
 }
+
+export type EvalSplit = 'validation' | 'test';
 
 export interface EngineInit {
   plan: ParamPlan;
@@ -67,9 +75,14 @@ export class LocalEngine implements Engine {
   readonly deadUnits: DeadUnits | null;
   private readonly ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };
   private readonly update: UpdateContext;
+  private readonly data: Dataset;
+  private readonly infer: InferenceOptions;
+  private readonly evalOut: Float32Array;
 
   constructor(o: EngineInit) {
     const { plan, heap, spec } = o;
+    this.data = o.data;
+    this.infer = inferenceOptions(spec);
     this.params = heap.alloc(plan.size);
     this.grads = heap.alloc(plan.size);
     const shard = createShard({
@@ -82,6 +95,13 @@ export class LocalEngine implements Engine {
     this.deadUnits = o.deadUnits;
     this.update = shard.update;
     this.layerStats = new Float64Array(LAYER_STATS.size * this.update.weights.length);
+    this.evalOut = heap.alloc(this.replica.maxRows * plan.outputSize);
+  }
+
+  evaluate(which: EvalSplit): EvalResult {
+    const split = this.data[which];
+    if (!split) throw new Error(`the run has no ${which} split`);
+    return evaluateSplit(this.replica, split, this.infer, this.evalOut);
   }
 
   step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,

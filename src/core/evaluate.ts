@@ -7,6 +7,7 @@ import { mseForward } from './losses/mse.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { Replica } from './model.js';
 import { LOSS_STATS } from './step-stats.js';
+import type { TrainSpec } from './types.js';
 
 export interface EvalResult { loss: number; accuracy: number | null; n: number }
 
@@ -33,13 +34,23 @@ export function inferLoaded(replica: Replica, rows: number, opts: InferenceOptio
   for (let i = 0; i < n; i++) out[i] *= inv;
 }
 
-export function evaluateSplit(replica: Replica, split: Split, opts: InferenceOptions, out: Float32Array): EvalResult {
+/** The inference rule of a run (spec.model's dropout inference; MC masks keyed by the training seed). */
+export function inferenceOptions(spec: TrainSpec): InferenceOptions {
+  return { mode: spec.model.dropoutInference, mcSamples: spec.model.mcSamples, seed: spec.training.seed };
+}
+
+/**
+ * Adds the loss sum and correct count (LOSS_STATS) of rows [from, to) of `split` to
+ * `stats`, in chunks of the replica's rows; `out` holds maxRows × outputs. Any thread
+ * may take any range: MC masks are keyed by the row's index in the split.
+ */
+export function evaluateRows(replica: Replica, split: Split, from: number, to: number, opts: InferenceOptions,
+  out: Float32Array, stats: Float64Array): void {
   const C = replica.plan.outputSize;
   const ctx: ForwardContext = { dropout: 'infer', seed: opts.seed, key: 0, rowOffset: 0 };
-  const stats = new Float64Array(LOSS_STATS.size);
   const softmaxOut = replica.loss === 'cross-entropy';
-  for (let start = 0; start < split.n; start += replica.maxRows) {
-    const rows = Math.min(replica.maxRows, split.n - start);
+  for (let start = from; start < to; start += replica.maxRows) {
+    const rows = Math.min(replica.maxRows, to - start);
     replica.load(split, null, start, rows);
     inferLoaded(replica, rows, opts, ctx, out, start);
     if (softmaxOut) {
@@ -55,6 +66,15 @@ export function evaluateSplit(replica: Replica, split: Split, opts: InferenceOpt
       mseForward(out, rows, C, replica.targets, replica.labels, 0, stats);
     }
   }
-  const n = split.n;
-  return { loss: stats[LOSS_STATS.sum] / n, accuracy: replica.task === 'classification' ? stats[LOSS_STATS.correct] / n : null, n };
+}
+
+/** Mean loss and accuracy of n rows from their LOSS_STATS sums. */
+export function evalResult(stats: Float64Array, n: number, task: Replica['task']): EvalResult {
+  return { loss: stats[LOSS_STATS.sum] / n, accuracy: task === 'classification' ? stats[LOSS_STATS.correct] / n : null, n };
+}
+
+export function evaluateSplit(replica: Replica, split: Split, opts: InferenceOptions, out: Float32Array): EvalResult {
+  const stats = new Float64Array(LOSS_STATS.size);
+  evaluateRows(replica, split, 0, split.n, opts, out, stats);
+  return evalResult(stats, split.n, replica.task);
 }

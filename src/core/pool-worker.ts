@@ -6,7 +6,8 @@ import type { ForwardContext } from './layers/layer.js';
 import { Heap } from './memory.js';
 import { createOptimizer } from './optimizers/index.js';
 import { DeadUnits } from './dead-units.js';
-import { CMD, CTRL, barrier, learningRateCell, waitWhileEqual, type AttachMessage } from './pool.js';
+import { evaluateRows } from './evaluate.js';
+import { CMD, CTRL, barrier, evalRange, learningRateCell, waitWhileEqual, type AttachMessage, type SharedSplit } from './pool.js';
 import { createShard } from './shard.js';
 import { LAYER_STATS, LOSS_STATS } from './step-stats.js';
 import { shardRange, updateRange } from './update.js';
@@ -42,12 +43,15 @@ function serve(m: AttachMessage): void {
   const n = LAYER_STATS.size * update.weights.length;
   const partial = new Float64Array(buf, o.partials + m.shard * n * 8, n);
   const t = m.train;
-  const split: Split = {
-    n: t.n,
-    x: new Float32Array(t.buffers.x ?? buf, t.x, t.n * m.plan.inputSize),
-    labels: t.labels >= 0 ? new Int32Array(t.buffers.labels ?? buf, t.labels, t.n) : undefined,
-    targets: t.targets >= 0 ? new Float32Array(t.buffers.targets ?? buf, t.targets, t.n * m.plan.outputSize) : undefined,
-  };
+  const view = (s: SharedSplit): Split => ({
+    n: s.n,
+    x: new Float32Array(s.buffers.x ?? buf, s.x, s.n * m.plan.inputSize),
+    labels: s.labels >= 0 ? new Int32Array(s.buffers.labels ?? buf, s.labels, s.n) : undefined,
+    targets: s.targets >= 0 ? new Float32Array(s.buffers.targets ?? buf, s.targets, s.n * m.plan.outputSize) : undefined,
+  });
+  const split = view(t);
+  const evalSplits = [m.validation ? view(m.validation) : null, m.test ? view(m.test) : null]; // by EVAL_SPLIT
+  const evalOut = heap.alloc(m.maxShardRows * m.plan.outputSize);
   const idx = new Int32Array(buf, o.idx, m.maxShardRows * m.threads);
   const ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };
   let seq = Atomics.load(ctrl, CTRL.seq), generation = 0;
@@ -57,6 +61,14 @@ function serve(m: AttachMessage): void {
     waitWhileEqual(ctrl, CTRL.seq, seq);
     seq = Atomics.load(ctrl, CTRL.seq);
     if (ctrl[CTRL.cmd] === CMD.detach) { Atomics.add(ctrl, CTRL.done, 1); Atomics.notify(ctrl, CTRL.done); return; }
+    if (ctrl[CTRL.cmd] === CMD.evaluate) {
+      const [from, to] = evalRange(ctrl[CTRL.rows], m.shard, m.threads);
+      stats.fill(0);
+      evaluateRows(replica, evalSplits[ctrl[CTRL.split]]!, from, to, m.infer, evalOut, stats);
+      Atomics.add(ctrl, CTRL.done, 1);
+      Atomics.notify(ctrl, CTRL.done);
+      continue;
+    }
     const rows = ctrl[CTRL.rows], shardRows = ctrl[CTRL.shardRows], step = ctrl[CTRL.step];
     const first = m.shard * shardRows, mine = Math.max(0, Math.min(shardRows, rows - first));
     if (mine === 0) {

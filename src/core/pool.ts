@@ -12,7 +12,8 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { Split, Task } from './dataset.js';
 import type { DeadUnits } from './dead-units.js';
-import { addLossStats, type Engine, type EngineFactory, type EngineInit } from './engine.js';
+import { addLossStats, type Engine, type EngineFactory, type EngineInit, type EvalSplit } from './engine.js';
+import { evalResult, evaluateRows, inferenceOptions, type EvalResult, type InferenceOptions } from './evaluate.js';
 import type { ForwardContext } from './layers/layer.js';
 import { kernelsChoice, type KernelsChoice } from './kernels/index.js';
 import { HEAP_BASE, Heap, createSharedMemory } from './memory.js';
@@ -23,13 +24,20 @@ import type { LossName, ModelSpec, OptimizerSpec, RegularizationSpec } from './t
 import { shardRange, updateRange } from './update.js';
 
 // control array layout (Int32)
-export const CTRL = { seq: 0, done: 1, cmd: 2, rows: 3, step: 4, seed: 5, shardRows: 6, sample: 7, arrive: 8, lr: 10 } as const;
+export const CTRL = { seq: 0, done: 1, cmd: 2, rows: 3, step: 4, seed: 5, shardRows: 6, sample: 7, arrive: 8, split: 9, lr: 10 } as const;
 
 /** The step's learning rate (optimizer.schedule) as a float64 over ctrl[CTRL.lr], ctrl[CTRL.lr + 1] (8-byte aligned). */
 export function learningRateCell(ctrl: Int32Array): Float64Array {
   return new Float64Array(ctrl.buffer, ctrl.byteOffset + CTRL.lr * 4, 1);
 }
-export const CMD = { step: 1, detach: 2 } as const;
+export const CMD = { step: 1, detach: 2, evaluate: 3 } as const;
+/** ctrl[CTRL.split] of CMD.evaluate */
+export const EVAL_SPLIT = { validation: 0, test: 1 } as const;
+
+/** Rows [from, to) of an n-row evaluation that thread k of T takes. */
+export function evalRange(n: number, k: number, T: number): [number, number] {
+  return [Math.floor((k * n) / T), Math.floor(((k + 1) * n) / T)];
+}
 
 /** What a pool thread needs to rebuild its replica and optimizer over the shared memory. */
 export interface AttachMessage {
@@ -55,8 +63,14 @@ export interface AttachMessage {
    * loader already keeps on a SharedArrayBuffer is shared as it is, not copied), else
    * into `memory`; -1: absent
    */
-  train: { n: number; x: number; labels: number; targets: number; buffers: { x?: SharedArrayBuffer; labels?: SharedArrayBuffer; targets?: SharedArrayBuffer } };
+  train: SharedSplit;
+  /** the evaluation splits, shared like `train`; null: the run has none */
+  validation: SharedSplit | null;
+  test: SharedSplit | null;
+  infer: InferenceOptions;
 }
+
+export interface SharedSplit { n: number; x: number; labels: number; targets: number; buffers: { x?: SharedArrayBuffer; labels?: SharedArrayBuffer; targets?: SharedArrayBuffer } }
 
 export class ThreadPool {
   private workers: Worker[] = [];
@@ -135,8 +149,8 @@ function float64(heap: Heap, n: number): Float64Array {
  * they are; others (inline, synthetic data) are copied into the run's heap.
  */
 /** @internal exported for its test */
-export function shareSplit(heap: Heap, s: Split): { split: Split; offsets: AttachMessage['train'] } {
-  const buffers: AttachMessage['train']['buffers'] = {};
+export function shareSplit(heap: Heap, s: Split): { split: Split; offsets: SharedSplit } {
+  const buffers: SharedSplit['buffers'] = {};
   const onShared = (v: Float32Array | Int32Array) => v.buffer instanceof SharedArrayBuffer;
   let x = s.x;
   if (onShared(x)) buffers.x = x.buffer as SharedArrayBuffer;
@@ -218,8 +232,14 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
     const partials = float64(heap, threads * LAYER_STATS.size * layers);
     const idx = int32(heap, batch);
     const shared = threads > 1 ? shareSplit(heap, data.train) : null;
+    // the evaluation splits too: each thread evaluates its part of their rows (evaluate)
+    const sharedVal = threads > 1 && data.validation ? shareSplit(heap, data.validation) : null;
+    const sharedTest = threads > 1 && data.test ? shareSplit(heap, data.test) : null;
+    const infer = inferenceOptions(spec);
     const engine = new ThreadEngine({
       params, shard, train: shared?.split ?? null, ctrl, stats, partials, idx, pool, threads, layers, deadUnits,
+      evalSplits: { validation: sharedVal?.split ?? data.validation ?? null, test: sharedTest?.split ?? data.test ?? null },
+      infer, evalOut: heap.alloc(maxShardRows * plan.outputSize),
     });
     if (threads === 1) return engine;
 
@@ -237,7 +257,7 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
           ctrl: ctrl.byteOffset, stats: stats.byteOffset, partials: partials.byteOffset, idx: idx.byteOffset,
           deadUnits: deadUnits?.flags.byteOffset ?? -1,
         },
-        train: shared!.offsets,
+        train: shared!.offsets, validation: sharedVal?.offsets ?? null, test: sharedTest?.offsets ?? null, infer,
       };
       const onMsg = (m: { type: string; error?: string; kernels?: string }) => {
         w.off('error', onErr);
@@ -288,6 +308,11 @@ interface ThreadEngineParts {
   /** trainable layers */
   layers: number;
   deadUnits: DeadUnits | null;
+  /** the run's validation and test splits (shared with the pool threads when there are any) */
+  evalSplits: Record<EvalSplit, Split | null>;
+  infer: InferenceOptions;
+  /** maxShardRows × outputs, for this thread's evaluation chunks */
+  evalOut: Float32Array;
 }
 
 class ThreadEngine implements Engine {
@@ -357,6 +382,32 @@ class ThreadEngine implements Engine {
       addLossStats(stats, this.p.stats, k * LOSS_STATS.size);
       for (let i = 0; i < n; i++) this.layerStats[i] += partials[k * n + i];
     }
+  }
+
+  evaluate(which: EvalSplit): EvalResult {
+    const split = this.p.evalSplits[which];
+    if (!split) throw new Error(`the run has no ${which} split`);
+    const T = this.threads, { ctrl, stats } = this.p, r = this.replica;
+    const mine = new Float64Array(LOSS_STATS.size);
+    // below a chunk per thread, waking the threads costs more than it saves
+    if (T === 1 || split.n < T * r.maxRows) {
+      evaluateRows(r, split, 0, split.n, this.p.infer, this.p.evalOut, mine);
+      return evalResult(mine, split.n, r.task);
+    }
+    ctrl[CTRL.cmd] = CMD.evaluate; ctrl[CTRL.split] = EVAL_SPLIT[which]; ctrl[CTRL.rows] = split.n;
+    Atomics.add(ctrl, CTRL.seq, 1);
+    Atomics.notify(ctrl, CTRL.seq);
+    const [from, to] = evalRange(split.n, 0, T);
+    evaluateRows(r, split, from, to, this.p.infer, this.p.evalOut, mine);
+    const target = (this.done += T - 1);
+    for (;;) {
+      const v = Atomics.load(ctrl, CTRL.done);
+      if (v >= target) break;
+      waitWhileEqual(ctrl, CTRL.done, v, STEP_WAIT_MS);
+    }
+    // in thread order, so the sums do not depend on which thread finished first
+    for (let k = 1; k < T; k++) addLossStats(mine, stats, k * LOSS_STATS.size);
+    return evalResult(mine, split.n, r.task);
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,6 @@ import { EarlyStopping } from './early-stopping.js';
 import type { Engine } from './engine.js';
 import { EpochTotals } from './epoch-totals.js';
 import { DivergenceError } from './errors.js';
-import { evaluateSplit, type InferenceOptions } from './evaluate.js';
 import type { Heap } from './memory.js';
 import { initParams, type ParamPlan } from './model.js';
 import type { Optimizer } from './optimizers/index.js';
@@ -39,8 +38,6 @@ export class TrainingRun {
   private readonly order: Int32Array;
   /** the current step's loss sum and correct count (LOSS_STATS) */
   private readonly stepStats = new Float64Array(LOSS_STATS.size);
-  private readonly infer: InferenceOptions;
-  private readonly evalOut: Float32Array;
   private readonly diagnosisContext: DiagnosisContext;
   /** one object, updated in place: onProgress must copy what it keeps */
   private readonly progress: TrainProgress;
@@ -85,8 +82,6 @@ export class TrainingRun {
     this.bestBy = es ? { monitor: es.monitor, mode: es.mode } : { monitor: data.validation ? 'val_loss' : 'train_loss', mode: 'min' };
     this.restoreBest = es !== null && es.restoreBest;
     this.bestParams = heap.alloc(plan.size);
-    this.infer = { mode: spec.model.dropoutInference, mcSamples: spec.model.mcSamples, seed: t.seed };
-    this.evalOut = heap.alloc(t.batchSize * plan.outputSize);
     this.diagnosisContext = {
       task: data.task, outputSize: data.outputSize,
       hasDropout: spec.model.layers.some((l) => l.type === 'dropout'),
@@ -210,7 +205,7 @@ export class TrainingRun {
     metrics.train_loss = totals.lossSum / totals.seen;
     if (data.task === 'classification') metrics.train_accuracy = totals.correct / totals.seen;
     if (data.validation && data.validation.n > 0) {
-      const v = evaluateSplit(this.engine.replica, data.validation, this.infer, this.evalOut);
+      const v = this.engine.evaluate('validation');
       metrics.val_loss = v.loss;
       if (v.accuracy !== null) metrics.val_accuracy = v.accuracy;
     }
@@ -281,7 +276,7 @@ export class TrainingRun {
     let testMetrics: Metrics | null = null;
     const testPoints: MetricPoint[] = [];
     if (data.test && data.test.n > 0 && !cancelled) {
-      const r = evaluateSplit(this.engine.replica, data.test, this.infer, this.evalOut);
+      const r = this.engine.evaluate('test');
       testMetrics = { test_loss: r.loss };
       if (r.accuracy !== null) testMetrics.test_accuracy = r.accuracy;
       for (const [name, value] of Object.entries(testMetrics)) testPoints.push({ name, step: this.step, epoch: epochsDone, value });
