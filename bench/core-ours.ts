@@ -55,6 +55,7 @@ try {
       },
     },
   });
+  const trainPeakRssMB = peakRssMB();
   const trainSpec = trainSpec0;
   const test = data.test ?? data.train;
   const d = test.x.length / test.n, rowsN = Math.min(PREDICT_ROWS, test.n);
@@ -74,7 +75,7 @@ try {
     trainSamples: data.train.n, epochs, epochsTimed: timed,
     testAccuracy: result.testMetrics?.test_accuracy ?? null,
     peakRssMB: peakRssMB(),
-    baseRssMB, memoryBudgetMB: memoryBudgetMB(HIDDEN, threads, trainSpec0.training.batchSize, datasetFloats),
+    baseRssMB, trainPeakRssMB, memoryBudgetMB: memoryBudgetMB(HIDDEN, threads, trainSpec0.training.batchSize, datasetFloats),
     info: `init ${spec.model.init ?? 'auto'}, shuffle per epoch, worker_threads data parallel, kernels ${kernelsSeen.join(' + ')}`,
   });
 } finally {

@@ -88,6 +88,8 @@ export interface ContenderResult {
   /** memoryBudgetMB for this run, and the process's RSS before the data set was loaded (the runtime's own) */
   memoryBudgetMB?: number;
   baseRssMB?: number;
+  /** peak RSS when training ended, before the predict figure's rows (JS arrays) were built */
+  trainPeakRssMB?: number;
   name: string;
   /** what ran: e.g. "60000 × 3 epochs" */
   trainSamples: number;
