@@ -144,11 +144,11 @@ function float64(heap: Heap, n: number): Float64Array {
 }
 
 /**
- * The training split as every thread can read it: arrays already on a SharedArrayBuffer
- * (the MNIST-family loader keeps its cache there, src/data/idx.ts) are handed over as
- * they are; others (inline, synthetic data) are copied into the run's heap.
+ * A split (training, validation or test) as every thread can read it: arrays already on
+ * a SharedArrayBuffer (the MNIST-family loader keeps its cache there, src/data/idx.ts)
+ * are handed over as they are; others (inline, synthetic data) are copied into the
+ * run's heap. @internal exported for its test
  */
-/** @internal exported for its test */
 export function shareSplit(heap: Heap, s: Split): { split: Split; offsets: SharedSplit } {
   const buffers: SharedSplit['buffers'] = {};
   const onShared = (v: Float32Array | Int32Array) => v.buffer instanceof SharedArrayBuffer;
