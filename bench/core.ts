@@ -46,7 +46,7 @@ import {
   flags, flopPerSample, intFlag, layerShapes, measuredRate, workloadHidden, type ContenderResult,
 } from './core-workload.js';
 import { measurePeak } from './wasm-peak.js';
-import { concurrentPeak } from './wasm-peak-cores.js';
+import { machineScaling as measureMachineScaling } from './wasm-peak-cores.js';
 
 const PYTHON = '/usr/bin/python3';
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
@@ -208,8 +208,7 @@ async function main(): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     if (only.has('ours') && os.availableParallelism() >= 2) {
       // the SIMD arithmetic two threads get at once, over one thread's: the ceiling of 2t/1t
-      const [alone] = await concurrentPeak(1), both = await concurrentPeak(2);
-      machineScaling.push((both[0] + both[1]) / alone);
+      machineScaling.push((await measureMachineScaling(2)).median);
       process.stderr.write(`[round ${round}] peak streams on 2 threads at once: ${machineScaling.at(-1)!.toFixed(2)}× one thread\n`);
     }
     if (only.has('ours')) {
@@ -247,7 +246,7 @@ async function main(): Promise<void> {
   }
   if (machineScaling.length) {
     notes.push(`The machine's own 2-thread scaling for SIMD-bound code (bench/wasm-peak-cores.ts: the peak streams on 2 threads ` +
-      `at once, over 1 thread): ${machineScaling.map((x) => `${x.toFixed(2)}×`).join(', ')} per round — the ceiling of any 2 threads / 1 thread above.`);
+      `at once, over 1 thread, median of 3 trials): ${machineScaling.map((x) => `${x.toFixed(2)}×`).join(', ')} per round — the ceiling of any 2 threads / 1 thread above.`);
   }
   report(runs, notes, peaks, rpeaks, loadStart);
 }

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { Heap } from '../src/core/memory.js';
 import { createWasmKernels, jsKernels, relaxedSimdAvailable } from '../src/core/kernels/index.js';
 import { measurePeak } from './wasm-peak.js';
-import { concurrentPeak } from './wasm-peak-cores.js';
+import { concurrentPeak, machineScaling } from './wasm-peak-cores.js';
 import type { Kernels } from '../src/core/kernels/types.js';
 
 type Form = 'NT' | 'TN' | 'NN';
@@ -118,6 +118,9 @@ async function main(): Promise<void> {
     console.log(`the same peak on ${cores} threads at once: ${together.map((x) => x.toFixed(1)).join(', ')} GFLOP/s per elapsed second ` +
       `(alone, in a worker: ${alone.toFixed(1)}); ${cores} threads do ${(together.reduce((a, b) => a + b, 0) / alone).toFixed(2)}× the ` +
       `arithmetic of one (${(100 * each / alone).toFixed(0)}% per thread): the ceiling for any ${cores}-thread speed-up of SIMD-bound code`);
+    const m = await machineScaling(cores, 5);
+    console.log(`  over 5 more trials: ${m.trials.map((x) => `${x.toFixed(2)}×`).join(', ')} (median ${m.median.toFixed(2)}×; a VM's ` +
+      'neighbours take a core now and then, so single trials scatter)');
   }
   const relaxed = relaxedSimdAvailable() ? createWasmKernels(heap, 'relaxed') : null;
   const rpeak = relaxed ? measurePeak(heap, SAMPLES, 'relaxed') : null;

@@ -31,3 +31,18 @@ export async function concurrentPeak(threads: number, samples = 5): Promise<numb
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
+
+/**
+ * The arithmetic `threads` threads do at once over what one does alone, as the median of
+ * `trials` back-to-back trials (a VM's neighbours take a core for a moment now and then,
+ * so one trial can say anything from 1.0× to more than 2×), with every trial's ratio.
+ */
+export async function machineScaling(threads: number, trials = 3): Promise<{ median: number; trials: number[] }> {
+  const ratios: number[] = [];
+  for (let i = 0; i < trials; i++) {
+    const [alone] = await concurrentPeak(1), together = await concurrentPeak(threads);
+    ratios.push(together.reduce((a, b) => a + b, 0) / alone);
+  }
+  const s = [...ratios].sort((a, b) => a - b);
+  return { median: s[s.length >> 1], trials: ratios };
+}
