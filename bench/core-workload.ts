@@ -113,6 +113,13 @@ export function measuredRate(epochs: EpochTiming[]): { samplesPerSecond: number;
   return { samplesPerSecond: samples / seconds, cpuPerWall: cpu === null ? null : cpu / seconds, which };
 }
 
+/** The median of the finite values (the mean of the middle two for an even count); NaN when there are none. */
+export function median(xs: number[]): number {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 export function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;

@@ -43,7 +43,7 @@ import { relaxedSimdAvailable } from '../src/core/kernels/index.js';
 import { Heap } from '../src/core/memory.js';
 import { mnistDataDir } from '../src/data/mnist.js';
 import {
-  flags, flopPerSample, intFlag, layerShapes, measuredRate, workloadHidden, type ContenderResult,
+  flags, flopPerSample, intFlag, layerShapes, measuredRate, median, workloadHidden, type ContenderResult,
 } from './core-workload.js';
 import { measurePeak } from './wasm-peak.js';
 import { machineScaling as measureMachineScaling } from './wasm-peak-cores.js';
@@ -168,12 +168,6 @@ function chooseCoretype(env: NodeJS.ProcessEnv, choice: string, n: number): stri
   return `PyTorch's OpenBLAS kernel, probed on a 1-thread 128×784×${n} matmul (GFLOP/s): ${list}; the peer runs with ` +
     `${!best || best.name === 'auto' ? 'autodetection' : `OPENBLAS_CORETYPE=${best.name}`} (the fastest; --openblas-coretype fixes it).`;
 }
-
-const median = (xs: number[]) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   const node = process.execPath;

@@ -13,7 +13,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Service } from './experiments/service.js';
 import {
-  flags, intFlag, measuredRate, workloadHidden, workloadJobSpec, type ContenderResult, type EpochTiming,
+  flags, intFlag, measuredRate, median, workloadHidden, workloadJobSpec, type ContenderResult, type EpochTiming,
 } from './core-workload.js';
 
 const f = flags();
@@ -45,8 +45,6 @@ async function serviceRun(service: Service, threads: number): Promise<{ id: stri
   const timed = sps.map((p, i) => ({ epoch: p.epoch, samples: p.value * secs[i].value, seconds: secs[i].value }));
   return { id: r.id, timed };
 }
-
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 const load0 = os.loadavg();
 console.log(`Workload: MNIST ${limit ?? 60000} × ${epochs} epochs, 784-${hidden.join('-')}-10 ReLU, Adam, batch 128; ${rounds} round(s); ` +

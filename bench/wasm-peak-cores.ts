@@ -7,6 +7,7 @@
 // in memory, and no training core can scale better than it (bench:core's 2t/1t).
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Heap } from '../src/core/memory.js';
+import { median } from './core-workload.js';
 import { measurePeak } from './wasm-peak.js';
 
 interface Job { start: Int32Array; threads: number; samples: number }
@@ -43,6 +44,5 @@ export async function machineScaling(threads: number, trials = 3): Promise<{ med
     const [alone] = await concurrentPeak(1), together = await concurrentPeak(threads);
     ratios.push(together.reduce((a, b) => a + b, 0) / alone);
   }
-  const s = [...ratios].sort((a, b) => a - b);
-  return { median: s[s.length >> 1], trials: ratios };
+  return { median: median(ratios), trials: ratios };
 }

@@ -370,12 +370,7 @@ class ThreadEngine implements Engine {
     updateRange(this.p.shard.update, this.range[0], this.range[1], t, sampleRatio, this.partial0);
     if (T === 1) { this.layerStats.set(this.partial0); return; }
 
-    const target = (this.done += T - 1);
-    for (;;) {
-      const v = Atomics.load(ctrl, CTRL.done);
-      if (v >= target) break;
-      waitWhileEqual(ctrl, CTRL.done, v, STEP_WAIT_MS);
-    }
+    this.waitForThreads();
     const n = this.layerStats.length, { partials } = this.p;
     this.layerStats.set(this.partial0);
     for (let k = 1; k < T; k++) {
@@ -399,15 +394,20 @@ class ThreadEngine implements Engine {
     Atomics.notify(ctrl, CTRL.seq);
     const [from, to] = evalRange(split.n, 0, T);
     evaluateRows(r, split, from, to, this.p.infer, this.p.evalOut, mine);
-    const target = (this.done += T - 1);
-    for (;;) {
-      const v = Atomics.load(ctrl, CTRL.done);
-      if (v >= target) break;
-      waitWhileEqual(ctrl, CTRL.done, v, STEP_WAIT_MS);
-    }
+    this.waitForThreads();
     // in thread order, so the sums do not depend on which thread finished first
     for (let k = 1; k < T; k++) addLossStats(mine, stats, k * LOSS_STATS.size);
     return evalResult(mine, split.n, r.task);
+  }
+
+  /** Waits until every pool thread has finished the command just given (each adds 1 to ctrl[done]). */
+  private waitForThreads(): void {
+    const ctrl = this.p.ctrl, target = (this.done += this.threads - 1);
+    for (;;) {
+      const v = Atomics.load(ctrl, CTRL.done);
+      if (v >= target) return;
+      waitWhileEqual(ctrl, CTRL.done, v, STEP_WAIT_MS);
+    }
   }
 
   async close(): Promise<void> {

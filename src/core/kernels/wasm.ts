@@ -64,6 +64,7 @@ export function relaxedSimdAvailable(): boolean {
     const bytes = readFileSync(WASM_URLS.relaxed);
     if (!WebAssembly.validate(bytes)) setFlagsFromString('--experimental-wasm-relaxed-simd');
     relaxed = WebAssembly.validate(bytes) && wasmKernelsAvailable();
+    if (relaxed) compiled.relaxed ??= new WebAssembly.Module(bytes); // read once: gemmModule('relaxed') reuses it
   }
   return relaxed;
 }

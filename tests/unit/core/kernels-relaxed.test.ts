@@ -6,9 +6,9 @@ import { createKernels, createWasmKernels, jsKernels, relaxedSimdAvailable } fro
 import { train } from '../../../src/core/trainer.js';
 import { ThreadPool, threadEngine } from '../../../src/core/pool.js';
 import type { EngineFactory } from '../../../src/core/engine.js';
-import { decodeSafetensors } from '../../../src/core/safetensors.js';
 import { loadDataset } from '../../../src/data/load.js';
 import { trainSpec } from './specs.js';
+import { weightTensors, worstRelativeDifference } from './weights.js';
 
 // The optional relaxed-SIMD build (TRAINYARD_KERNELS=wasm-relaxed): the same kernels
 // with f32x4.relaxed_madd in the micro-kernel. Node 20 validates it only once
@@ -94,19 +94,14 @@ test('a run under TRAINYARD_KERNELS=wasm-relaxed runs the relaxed build on every
     loss: 'cross-entropy', optimizer: { type: 'adam', learningRate: 0.01 },
     training: { epochs: 2, batchSize: 40, seed: 5, threads },
   });
-  const weights = (bytes: Uint8Array) => { const f = decodeSafetensors(bytes); return [...f.tensors.keys()].sort().map((k) => f.tensors.get(k)!.data as Float32Array); };
-  const worst = (a: Float32Array[], b: Float32Array[]) => {
-    let w = 0;
-    a.forEach((t, k) => t.forEach((v, i) => { w = Math.max(w, Math.abs(v - b[k][i]) / Math.max(1, Math.abs(v))); }));
-    return w;
-  };
+  const worst = worstRelativeDifference;
   const run = (choice: string, threads: number) => withKernels(choice, async () => {
     const factory = threadEngine(pool);
     let kernels: readonly string[] = [];
     const spy: EngineFactory = async (o) => { const e = await factory(o); kernels = [...e.kernels]; return e; };
     spy.heap = factory.heap;
     const r = await train({ spec: spec(threads), data, engine: spy });
-    return { kernels, weights: weights(r.weights) };
+    return { kernels, weights: weightTensors(r.weights) };
   });
   // the pool's thread starts under the relaxed run, so it would keep that choice from its
   // environment if the run's choice were not handed to it

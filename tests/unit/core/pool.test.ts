@@ -2,10 +2,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { train } from '../../../src/core/trainer.js';
 import { ThreadPool, shareSplit, threadEngine } from '../../../src/core/pool.js';
-import { decodeSafetensors } from '../../../src/core/safetensors.js';
 import { loadDataset } from '../../../src/data/load.js';
 import type { TrainSpec } from '../../../src/core/types.js';
 import { trainSpec } from './specs.js';
+import { weightTensors, worstRelativeDifference } from './weights.js';
 
 const pool = new ThreadPool(2);
 after(() => pool.close());
@@ -21,18 +21,12 @@ function spec(threads: number): TrainSpec {
   });
 }
 
-function weights(bytes: Uint8Array): Float32Array[] {
-  const f = decodeSafetensors(bytes);
-  return [...f.tensors.keys()].sort().map((k) => f.tensors.get(k)!.data as Float32Array);
-}
 
 test('2 and 3 threads reach the weights of 1 thread within 1e-5 (dropout keyed by sample, not thread)', async () => {
   const one = await train({ spec: spec(1), data, engine: threadEngine(pool) });
   for (const threads of [2, 3]) {
     const many = await train({ spec: spec(threads), data, engine: threadEngine(pool) });
-    const a = weights(one.weights), b = weights(many.weights);
-    let worst = 0;
-    a.forEach((t, k) => t.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - b[k][i]) / Math.max(1, Math.abs(v))); }));
+    const worst = worstRelativeDifference(weightTensors(one.weights), weightTensors(many.weights));
     assert.ok(worst < 1e-5, `${threads} threads: worst relative difference ${worst}`);
     assert.ok(Math.abs(one.finalMetrics.train_loss - many.finalMetrics.train_loss) < 1e-5);
   }
@@ -47,7 +41,7 @@ test('the pool threads are reused by the next run', async () => {
   assert.equal(pool.threadsStarted, Math.max(started, 2), 'only a wider run starts another thread');
   await train({ spec: spec(3), data, engine: threadEngine(pool) });
   assert.equal(pool.threadsStarted, Math.max(started, 2));
-  assert.deepEqual(weights(a.weights), weights(b.weights));
+  assert.deepEqual(weightTensors(a.weights), weightTensors(b.weights));
   assert.ok(c.weights.length > 0);
 });
 
@@ -64,7 +58,7 @@ test('a pool reuses one memory run after run, and a run on reused memory equals 
     const memory = heapBefore.memory;
     pool.release();
     const onReused = await train({ spec: spec(2), data, engine: threadEngine(pool) });
-    assert.deepEqual(weights(onReused.weights), weights(onFresh.weights));
+    assert.deepEqual(weightTensors(onReused.weights), weightTensors(onFresh.weights));
     assert.equal(threadEngine(pool).heap!().memory, memory);
     pool.release();
   } finally {
@@ -102,9 +96,7 @@ test('on MNIST (threads read the loader\'s shared arrays) 2 threads reach the we
   });
   const one = await train({ spec: s(1), data: mnist, engine: threadEngine(pool) });
   const two = await train({ spec: s(2), data: mnist, engine: threadEngine(pool) });
-  const a = weights(one.weights), b = weights(two.weights);
-  let worst = 0;
-  a.forEach((t, k) => t.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - b[k][i]) / Math.max(1, Math.abs(v))); }));
+  const worst = worstRelativeDifference(weightTensors(one.weights), weightTensors(two.weights));
   assert.ok(worst < 1e-5, `worst relative difference ${worst}`);
   assert.ok(two.finalMetrics.train_accuracy > 0.5, `train accuracy ${two.finalMetrics.train_accuracy}: the threads trained on garbage`);
 });
