@@ -3,10 +3,10 @@
 // epoch") in the run's shared memory; every thread's replica sets the flags of the rows
 // it trains (all writers only ever store 1, so concurrent stores cannot lose a 1), and
 // the trainer counts and clears them at epoch boundaries, while no step runs.
-// Cost: one compare per activation of a ReLU layer in the training forward pass
-// (rows·units per layer per step, next to the rows·units·in multiply-adds of its matmul),
-// no allocation; nothing in evaluation or prediction. Measured (bench/feature-costs.ts,
-// 784-256-256-10, batch 128): ~0.09 ms of a ~65 ms step, about 0.1%.
+// Cost: one load per unit and step once a unit has been alive this epoch (markAlive),
+// at most one compare per activation of a ReLU layer before; no allocation; nothing in
+// evaluation or prediction. (Comparing every activation, as this did before, was 7% of
+// a 784-256-256-10 step on the WASM kernels: CPU profile of bench/core-ours.ts.)
 // A run resumed inside an epoch counts that epoch's flags from the resume point on
 // (the flags are not in the checkpoint); epoch-boundary resumes are exact.
 import type { Heap } from './memory.js';
@@ -57,9 +57,13 @@ export class DeadUnits {
   }
 }
 
-// A (rows, units): alive[j] = 1 when some row has A[r, j] > 0
+// A (rows, units): alive[j] = 1 when some row has A[r, j] > 0. Column by column,
+// stopping at the first positive row: a unit already alive this epoch (after the first
+// steps, nearly all) costs one load per step.
 export function markAlive(A: Float32Array, rows: number, units: number, alive: Uint8Array): void {
-  for (let r = 0, o = 0; r < rows; r++, o += units) {
-    for (let j = 0; j < units; j++) if (A[o + j] > 0) alive[j] = 1;
+  const end = rows * units;
+  for (let j = 0; j < units; j++) {
+    if (alive[j] !== 0) continue;
+    for (let o = j; o < end; o += units) if (A[o] > 0) { alive[j] = 1; break; }
   }
 }
