@@ -14,7 +14,9 @@ export function toJobProgress(p: TrainProgress): JobProgress {
 export class ProgressThrottle {
   private lastWrite = 0;
   private inFlight: Promise<void> | null = null;
-  latest: JobProgress | null = null;
+  /** a copy of the newest report (the trainer reuses its object) and when it came, ms since the epoch */
+  private last: TrainProgress | null = null;
+  private reportedAt = 0;
 
   constructor(
     private readonly write: (p: JobProgress) => Promise<void>,
@@ -23,13 +25,23 @@ export class ProgressThrottle {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Called by the trainer's onProgress hook: synchronous, never throws. */
+  /** The newest report, stamped with the time it came; null before the first. */
+  get latest(): JobProgress | null {
+    return this.last && { ...this.last, updatedAt: new Date(this.reportedAt).toISOString() };
+  }
+
+  /**
+   * Called by the trainer's onProgress hook after every step: synchronous, never throws,
+   * and allocates nothing unless a write is due.
+   */
   report(p: TrainProgress): void {
-    this.latest = toJobProgress(p);
+    if (this.last) Object.assign(this.last, p);
+    else this.last = { ...p };
+    this.reportedAt = Date.now();
     const now = this.now();
     if (this.inFlight || now - this.lastWrite < this.intervalMs) return;
     this.lastWrite = now;
-    this.inFlight = this.write(this.latest).finally(() => {
+    this.inFlight = this.write(this.latest!).finally(() => {
       this.inFlight = null;
     });
   }

@@ -77,3 +77,17 @@ test('touched() (the epoch-end write) restarts the interval', async () => {
   t.report(step(3));
   assert.deepEqual(r.written.map((p) => p.step), [1, 3]);
 });
+
+test('a report is copied: the trainer reuses one progress object, and what it changes later is not what was reported', () => {
+  const r = recorder();
+  const t = new ProgressThrottle(r.write, 2_000, () => 1_000_000);
+  const p = step(1);
+  t.report(p);
+  p.step = 99; // the trainer's next step, not reported yet
+  assert.equal(t.latest?.step, 1);
+  assert.equal(r.written[0].step, 1);
+  p.step = 2;
+  t.report(p);
+  assert.equal(t.latest?.step, 2);
+  assert.equal(r.written[0].step, 1, 'a written report stays as it was');
+});
