@@ -25,7 +25,8 @@ test('a worker whose lock is taken stops writing; the job is resumed by attempt 
     name: 'lock-lost',
     dataset: { name: 'synthetic/spirals', n: 1500, validationSplit: 0.2, seed: 3 },
     model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 3, activation: 'softmax' }] },
-    training: { epochs: 40, batchSize: 4, seed: 1 },
+    // long enough (about 4 s here) to still be training when the next renewal, at most 1 s on, fails
+    training: { epochs: 120, batchSize: 4, seed: 1 },
   }));
   await waitFor(() => h.prisma.checkpoint.count({ where: { jobId: id, kind: 'epoch' } }), (n) => n >= 1, { what: 'an epoch checkpoint' });
   // Another owner's token, as if the stall check had handed the job to another worker:
@@ -49,6 +50,6 @@ test('a worker whose lock is taken stops writing; the job is resumed by attempt 
   assert.equal((resumed[0]!.data as { kind: string }).kind, 'epoch', 'resumed from an epoch checkpoint, not one written after the lock was lost');
   assert.equal(resumed[0]!.attempt, 2);
   const epochs = events.filter((e) => e.type === 'epoch').map((e) => (e.data as { epoch: number }).epoch);
-  assert.deepEqual(epochs, Array.from({ length: 40 }, (_, i) => i + 1), 'each epoch once');
+  assert.deepEqual(epochs, Array.from({ length: 120 }, (_, i) => i + 1), 'each epoch once');
   assert.equal(types.at(-1), 'succeeded');
 });
