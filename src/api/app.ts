@@ -59,7 +59,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsRoutes, { prefix: '/v1', prisma, readCache });
   await app.register(checkpointsRoutes, { prefix: '/v1', prisma, uploadLimit: config.uploadBodyLimit });
   await app.register(predictRoutes, { prefix: '/v1', prisma, bodyLimit: config.predictBodyLimit });
-  await app.register(eventsRoutes, { prefix: '/v1', prisma, config, events: options.events });
+  await app.register(eventsRoutes, { prefix: '/v1', prisma, config, events: options.events, readCache });
   await app.register(earlyStoppingRoutes, { prefix: '/v1', prisma });
   await app.register(sweepsRoutes, { prefix: '/v1', prisma, queue, redis, config });
   await installDashboard(app);

@@ -23,6 +23,7 @@ import { JobEventSubscriber } from '../../queue/job-events-channel.js';
 import { ErrorSchema } from '../schemas.js';
 import { requestScope, requireJob } from '../scope.js';
 import type { AppOptions } from '../app-context.js';
+import type { ReadCache } from '../read-cache.js';
 
 export interface EventsRoutesOptions extends Pick<AppOptions, 'prisma' | 'events'> {
   /** without `events`: the route opens its own subscriber on config.redisUrl and closes it with the app */
@@ -31,6 +32,12 @@ export interface EventsRoutesOptions extends Pick<AppOptions, 'prisma' | 'events
   safetyPollMs?: number;
   /** how often an idle stream sends a comment line (default 15 s) */
   heartbeatMs?: number;
+  /**
+   * the jobs routes' micro-cache: a stream drops the job's entries before it sends
+   * events, so a client that was sent an event (the terminal one, say) cannot then
+   * read an older status from this process
+   */
+  readCache?: ReadCache;
 }
 
 const PAGE = 500;
@@ -148,6 +155,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = asyn
         for (;;) {
           const rows = await eventsAfter(prisma, scope, id, cursor, PAGE);
           if (closed) return false;
+          if (rows.length > 0) opts.readCache?.invalidate(id);
           for (const row of rows) {
             res.write(formatSseEvent(row));
             cursor = row.id;
