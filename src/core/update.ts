@@ -1,5 +1,6 @@
 // The parameter update over one range [from, to) of the flat buffers, run by every
-// thread on its own slice after the gradients are computed:
+// thread on its own slice after the gradients are computed (steps 1, 2 and 4 fused into
+// one pass where the optimizer has one and 3 and 5 have nothing to do: reducedStep):
 //   1. reduce   g = g₀ + g₁ + … (fixed order: deterministic for a given thread count)
 //   2. measure  Σg² per layer (before regularization: the data gradient, for grad_norm)
 //   3. regularize g += λ2·w + λ1·sign(w) on weights
@@ -42,8 +43,10 @@ export function shardRange(n: number, k: number, T: number): [number, number] {
 export function updateRange(u: UpdateContext, from: number, to: number, step: number, sampleRatio: boolean,
   partial: Float64Array): void {
   const { params: p, grads: g, others, snapshot: s } = u;
-  for (let k = 0; k < others.length; k++) u.vector.addInto(g, others[k], from, to);
   partial.fill(0);
+  // without L1/L2 and an update-ratio sample, steps 1, 2 and 4 are one pass where the rule has one
+  if (!sampleRatio && u.l1 === 0 && u.l2 === 0 && u.optimizer.stepReduced) return reducedStep(u, from, to, step, partial);
+  for (let k = 0; k < others.length; k++) u.vector.addInto(g, others[k], from, to);
   for (let l = 0; l < u.weights.length; l++) {
     const a = Math.max(from, u.weights[l][0]), b = Math.min(to, u.weights[l][1]);
     if (a >= b) continue;
@@ -60,4 +63,22 @@ export function updateRange(u: UpdateContext, from: number, to: number, step: nu
     partial[l * LAYER_STATS.size + LAYER_STATS.updateSq] = ds;
     partial[l * LAYER_STATS.size + LAYER_STATS.weightSq] = ws;
   }
+}
+
+// updateRange in one pass per piece of [from, to): the weight tensors' pieces (whose Σg²
+// is grad_norm) and the rest (biases, slopes, padding) between them.
+function reducedStep(u: UpdateContext, from: number, to: number, step: number, partial: Float64Array): void {
+  const { params: p, grads: g, others } = u;
+  for (let k = 0; k + 1 < others.length; k++) u.vector.addInto(g, others[k], from, to);
+  const last = others.length > 0 ? others[others.length - 1] : null;
+  const opt = u.optimizer;
+  let at = from;
+  for (let l = 0; l < u.weights.length; l++) {
+    const a = Math.max(from, u.weights[l][0]), b = Math.min(to, u.weights[l][1]);
+    if (a >= b) continue;
+    if (at < a) opt.stepReduced!(p, g, last, step, at, a);
+    partial[l * LAYER_STATS.size + LAYER_STATS.gradSq] = opt.stepReduced!(p, g, last, step, a, b);
+    at = b;
+  }
+  if (at < to) opt.stepReduced!(p, g, last, step, at, to);
 }

@@ -36,6 +36,29 @@ export class Adam implements Optimizer {
     const biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
     const stepSize = this.learningRate / biasCorrection1;
     if (this.kernels) { this.kernels.adam(params, grads, m, v, from, to, b1, b2, stepSize, 1 / biasCorrection2Sqrt, eps); return; }
+    this.loop(params, grads, from, to, stepSize, biasCorrection2Sqrt);
+  }
+
+  stepReduced(params: Float32Array, grads: Float32Array, other: Float32Array | null, t: number, from: number, to: number): number {
+    const b1 = this.beta1, b2 = this.beta2;
+    const biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
+    const stepSize = this.learningRate / (1 - Math.pow(b1, t));
+    if (this.kernels) {
+      const { exp_avg: m, exp_avg_sq: v } = this.state;
+      return this.kernels.adamReduce(params, grads, other, m, v, from, to, b1, b2, stepSize, 1 / biasCorrection2Sqrt, this.epsilon);
+    }
+    let sq = 0;
+    for (let i = from; i < to; i++) {
+      if (other) grads[i] += other[i];
+      sq += grads[i] * grads[i];
+    }
+    this.loop(params, grads, from, to, stepSize, biasCorrection2Sqrt);
+    return sq;
+  }
+
+  private loop(params: Float32Array, grads: Float32Array, from: number, to: number, stepSize: number, biasCorrection2Sqrt: number): void {
+    const b1 = this.beta1, b2 = this.beta2, eps = this.epsilon;
+    const m = this.state.exp_avg, v = this.state.exp_avg_sq;
     for (let i = from; i < to; i++) {
       const g = grads[i];
       const mi = (m[i] = b1 * m[i] + (1 - b1) * g);

@@ -29,4 +29,10 @@ export interface Optimizer {
   kernels: OptimizerKernels | null;
   /** one update of params[from,to) from grads[from,to); t = 1-based global step count (Adam bias correction) */
   step(params: Float32Array, grads: Float32Array, t: number, from: number, to: number): void;
+  /**
+   * step() with the gradient completed in the same pass — grads += other over [from, to)
+   * first, when other is given — answering Σgrads² of the completed range (for
+   * grad_norm). Present where a rule has such a pass (update.ts uses it when it can).
+   */
+  stepReduced?(params: Float32Array, grads: Float32Array, other: Float32Array | null, t: number, from: number, to: number): number;
 }

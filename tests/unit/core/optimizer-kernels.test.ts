@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmKernels, wasmKernelsAvailable } from '../../../src/core/kernels/index.js';
+import { jsVectorKernels } from '../../../src/core/kernels/js.js';
 import { Heap } from '../../../src/core/memory.js';
 import { createOptimizer as create, type StateAlloc } from '../../../src/core/optimizers/index.js';
 import { Stream, normal } from '../../../src/core/rng.js';
@@ -64,3 +65,33 @@ test('the SIMD gradient reduce and sum of squares match the JS loops', { skip: !
   assert.ok(Math.abs(s1 - s2) < 1e-9 * s2, `${s1} vs ${s2}`);
   assert.equal(simd.sumSquares(a, 7, 7), 0);
 });
+
+for (const simd of [true, false]) {
+  test(`Adam's one-pass stepReduced (${simd ? 'SIMD' : 'JS'}) leaves what addInto, sumSquares and step leave, bit for bit`, { skip: simd && !wasmKernelsAvailable() }, () => {
+    const heap = new Heap();
+    const kernels = createWasmKernels(heap);
+    const vector = simd ? kernels.vector : jsVectorKernels;
+    const spec: OptimizerSpec = { type: 'adam', learningRate: 0.01 };
+    const run = (fused: boolean, withOther: boolean) => {
+      const p = heap.alloc(N), g = heap.alloc(N), o = heap.alloc(N);
+      for (let i = 0; i < N; i++) p[i] = normal(1, Stream.init, 0, 0, i);
+      const opt = createOptimizer(spec, N, (n) => heap.alloc(n));
+      opt.kernels = simd ? kernels.optimizer! : null;
+      const sums: number[] = [];
+      for (let t = 1; t <= 5; t++) {
+        for (let i = 0; i < N; i++) { g[i] = normal(2, Stream.data, t, 0, i); o[i] = normal(3, Stream.data, t, 0, i); }
+        if (fused) sums.push(opt.stepReduced!(p, g, withOther ? o : null, t, 3, 1001));
+        else {
+          if (withOther) vector.addInto(g, o, 3, 1001);
+          sums.push(vector.sumSquares(g, 3, 1001));
+          opt.step(p, g, t, 3, 1001);
+        }
+      }
+      return { p: Array.from(p), g: Array.from(g), m: Array.from(opt.state.exp_avg), v: Array.from(opt.state.exp_avg_sq), sums };
+    };
+    for (const withOther of [true, false]) {
+      const ref = run(false, withOther), fused = run(true, withOther);
+      assert.deepEqual(fused, ref, withOther ? 'with a second gradient to add' : 'alone');
+    }
+  });
+}

@@ -33,6 +33,56 @@ export function adamUpdate(p: usize, g: usize, m: usize, v: usize, from: i32, to
   store<f32>(p + o, load<f32>(p + o) - stepSize * mi / (Mathf.sqrt(vi) * invBc2Sqrt + eps));
 }
 
+// Adam over [from, to) with the gradient completed on the way: where o ≠ 0, g += o
+// first (stored back, as addInto would). Returns Σg² of the completed gradient, summed
+// in sumSquares' order (so grad_norm is the same number either way). One pass instead
+// of addInto + sumSquares + adamUpdate: 9 streams of memory traffic instead of 11.
+export function adamReduceUpdate(p: usize, g: usize, o: usize, m: usize, v: usize, from: i32, to: i32,
+  b1: f32, b2: f32, stepSize: f32, invBc2Sqrt: f32, eps: f32): f64 {
+  const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
+  const vss = f32x4.splat(stepSize), vbc = f32x4.splat(invBc2Sqrt), veps = f32x4.splat(eps);
+  let acc = f64x2.splat(0);
+  let s: f64 = 0;
+  let i = from;
+  for (; i < to && (i & 3) != 0; i++) {
+    s += reduceOne(g, o, i);
+    adamOne(p, g, m, v, i, b1, b2, stepSize, invBc2Sqrt, eps);
+  }
+  for (; i + 4 <= to; i += 4) {
+    const k = <usize>i << 2;
+    let gi = v128.load(g + k);
+    if (o != 0) {
+      gi = f32x4.add(gi, v128.load(o + k));
+      v128.store(g + k, gi);
+    }
+    const lo = f64x2.promote_low_f32x4(gi);
+    const hi = f64x2.promote_low_f32x4(i32x4.shuffle(gi, gi, 2, 3, 0, 1));
+    acc = f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+    const mi = f32x4.add(f32x4.mul(vb1, v128.load(m + k)), f32x4.mul(vb1c, gi));
+    const vi = f32x4.add(f32x4.mul(vb2, v128.load(v + k)), f32x4.mul(vb2c, f32x4.mul(gi, gi)));
+    v128.store(m + k, mi);
+    v128.store(v + k, vi);
+    const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vi), vbc), veps);
+    v128.store(p + k, f32x4.sub(v128.load(p + k), f32x4.div(f32x4.mul(vss, mi), denom)));
+  }
+  for (; i < to; i++) {
+    s += reduceOne(g, o, i);
+    adamOne(p, g, m, v, i, b1, b2, stepSize, invBc2Sqrt, eps);
+  }
+  return s + f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+}
+
+// g[i] += o[i] where o ≠ 0; answers g[i]² in double precision
+@inline function reduceOne(g: usize, o: usize, i: i32): f64 {
+  const k = <usize>i << 2;
+  let x = load<f32>(g + k);
+  if (o != 0) {
+    x += load<f32>(o + k);
+    store<f32>(g + k, x);
+  }
+  return <f64>x * <f64>x;
+}
+
 // RMSprop: sq = α·sq + (1−α)·g²;  p −= lr·g / (√sq + ε)
 export function rmspropUpdate(p: usize, g: usize, sq: usize, from: i32, to: i32, alpha: f32, lr: f32, eps: f32): void {
   const va = f32x4.splat(alpha), vac = f32x4.splat(1 - alpha), vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
