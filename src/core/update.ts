@@ -52,16 +52,15 @@ export function updateRange(u: UpdateContext, from: number, to: number, step: nu
     if (a >= b) continue;
     partial[l * LAYER_STATS.size + LAYER_STATS.gradSq] = u.vector.sumSquares(g, a, b);
     applyRegularization(p, g, a, b, u.l1, u.l2);
-    if (sampleRatio) for (let i = a; i < b; i++) s[i] = p[i];
+    if (sampleRatio) u.vector.copy(s, p, a, b);
   }
   u.optimizer.step(p, g, step, from, to);
   if (!sampleRatio) return;
   for (let l = 0; l < u.weights.length; l++) {
     const a = Math.max(from, u.weights[l][0]), b = Math.min(to, u.weights[l][1]);
-    let ds = 0, ws = 0;
-    for (let i = a; i < b; i++) { const d = p[i] - s[i]; ds += d * d; ws += s[i] * s[i]; }
-    partial[l * LAYER_STATS.size + LAYER_STATS.updateSq] = ds;
-    partial[l * LAYER_STATS.size + LAYER_STATS.weightSq] = ws;
+    if (a >= b) continue;
+    partial[l * LAYER_STATS.size + LAYER_STATS.updateSq] = u.vector.sumSquaredDiff(p, s, a, b);
+    partial[l * LAYER_STATS.size + LAYER_STATS.weightSq] = u.vector.sumSquares(s, a, b);
   }
 }
 

@@ -75,6 +75,12 @@ export const jsVectorKernels: VectorKernels = {
     db.fill(0, 0, units);
     for (let r = 0; r < rows * units; r += units) for (let j = 0; j < units; j++) db[j] += dZ[r + j];
   },
+  sumSquaredDiff(a, b, from, to) {
+    let s = 0;
+    for (let i = from; i < to; i++) { const d = a[i] - b[i]; s += d * d; }
+    return s;
+  },
+  copy(dst, src, from, to) { for (let i = from; i < to; i++) dst[i] = src[i]; },
   sumSquares(g, from, to) {
     let s = 0;
     for (let i = from; i < to; i++) s += g[i] * g[i];

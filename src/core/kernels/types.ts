@@ -30,6 +30,10 @@ export interface VectorKernels {
   addInto(g: Float32Array, o: Float32Array, from: number, to: number): void;
   /** Σ g[i]² over [from, to), in double precision */
   sumSquares(g: Float32Array, from: number, to: number): number;
+  /** Σ (a[i] − b[i])² over [from, to), in double precision */
+  sumSquaredDiff(a: Float32Array, b: Float32Array, from: number, to: number): number;
+  /** dst[i] = src[i] for i in [from, to) */
+  copy(dst: Float32Array, src: Float32Array, from: number, to: number): void;
   /** ReLU': dA[i] = Z[i] > 0 ? dA[i] : 0 for i < n (dA becomes dZ in place) */
   reluBackward(Z: Float32Array, dA: Float32Array, n: number): void;
   /** db[j] = Σ_r dZ[r·units + j] over r < rows, rows summed in order */

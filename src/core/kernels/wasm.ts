@@ -30,6 +30,8 @@ interface GemmExports {
   adagradUpdate(p: number, g: number, sum: number, from: number, to: number, lr: number, eps: number): void;
   addInto(g: number, o: number, from: number, to: number): void;
   sumSquares(g: number, from: number, to: number): number;
+  sumSquaredDiff(a: number, b: number, from: number, to: number): number;
+  copyRange(dst: number, src: number, from: number, to: number): void;
   reluBackward(z: number, da: number, n: number): void;
   columnSums(dz: number, rows: number, units: number, db: number): void;
 }
@@ -127,6 +129,8 @@ export function createWasmKernels(heap: Heap, variant: WasmVariant = 'baseline')
     vector: {
       addInto(g, o, from, to) { wasm.addInto(at(g, to, 'g'), at(o, to, 'o'), from, to); },
       sumSquares(g, from, to) { return wasm.sumSquares(at(g, to, 'g'), from, to); },
+      sumSquaredDiff(a, b, from, to) { return wasm.sumSquaredDiff(at(a, to, 'a'), at(b, to, 'b'), from, to); },
+      copy(dst, src, from, to) { wasm.copyRange(at(dst, to, 'dst'), at(src, to, 'src'), from, to); },
       reluBackward(Z, dA, n) { wasm.reluBackward(at(Z, n, 'Z'), at(dA, n, 'dA'), n); },
       columnSums(dZ, rows, units, db) { wasm.columnSums(at(dZ, rows * units, 'dZ'), rows, units, at(db, units, 'db')); },
     },

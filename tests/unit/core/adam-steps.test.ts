@@ -1,7 +1,7 @@
 // Three training steps of a small dense network with Adam, through train() on 1 and on
 // 2 threads, against the same three steps written out here in float64: forward (ReLU,
 // softmax), the cross-entropy gradient, backprop, and PyTorch's Adam update of every
-// weight and bias. The trainer's update takes a one-pass path on steps 1 and 2 (no
+// weight and bias — and the epoch's grad_norm and update_ratio metrics from them. The trainer's update takes a one-pass path on steps 1 and 2 (no
 // update-ratio sample) and the plain one on step 3 (the epoch's last batch is sampled),
 // so both are held to the same numbers.
 import { test, after } from 'node:test';
@@ -30,8 +30,16 @@ const initialWeights = encodeSafetensors([
   { name: 'layers.1.weight', dtype: 'F32', shape: [C, H], data: init.W2 }, { name: 'layers.1.bias', dtype: 'F32', shape: [C], data: init.b2 },
 ]);
 
-/** The three steps in float64: the parameters after them, by tensor name. */
-function reference(): Record<string, number[]> {
+const norm = (a: number[]) => Math.sqrt(a.reduce((s, x) => s + x * x, 0));
+
+/**
+ * The three steps in float64: the parameters after them, by tensor name; each step's
+ * weight-gradient norm per layer; and step 3's ‖Δw‖/‖w‖ per layer (the one step the
+ * epoch samples update_ratio on: its last).
+ */
+function reference(): { P: Record<string, number[]>; gradNorms: number[][]; lastRatio: number[] } {
+  const gradNorms: number[][] = [];
+  let lastRatio: number[] = [];
   const P: Record<string, number[]> = { W1: [...init.W1], b1: [...init.b1], W2: [...init.W2], b2: [...init.b2] };
   const m: Record<string, number[]> = {}, v: Record<string, number[]> = {};
   for (const k of Object.keys(P)) { m[k] = P[k].map(() => 0); v[k] = P[k].map(() => 0); }
@@ -48,6 +56,8 @@ function reference(): Record<string, number[]> {
       for (let c = 0; c < C; c++) { G.b2[c] += dz[c]; for (let u = 0; u < H; u++) G.W2[c * H + u] += dz[c] * h[u]; }
       for (let u = 0; u < H; u++) { G.b1[u] += dh[u]; for (let j = 0; j < IN; j++) G.W1[u * IN + j] += dh[u] * x[j]; }
     }
+    gradNorms.push([norm(G.W1), norm(G.W2)]);
+    const before = { W1: P.W1, W2: P.W2 };
     for (const k of Object.keys(P)) {
       P[k] = P[k].map((p, i) => {
         m[k][i] = B1 * m[k][i] + (1 - B1) * G[k][i];
@@ -56,8 +66,9 @@ function reference(): Record<string, number[]> {
         return p - (LR * mHat) / (Math.sqrt(vHat) + EPS);
       });
     }
+    lastRatio = (['W1', 'W2'] as const).map((k) => norm(P[k].map((p, i) => p - before[k][i])) / norm(before[k]));
   }
-  return P;
+  return { P, gradNorms, lastRatio };
 }
 
 for (const threads of [1, 2]) {
@@ -70,7 +81,14 @@ for (const threads of [1, 2]) {
     });
     const result = await train({ spec, data, initialWeights, engine: threadEngine(pool) });
     const got = decodeSafetensors(result.weights).tensors;
-    const ref = reference();
+    const { P: ref, gradNorms, lastRatio } = reference();
+    // the epoch's metrics: grad_norm/<i> the mean of the steps' norms, update_ratio/<i> step 3's
+    for (const [l, layer] of [0, 1].entries()) {
+      const gradNorm = gradNorms.reduce((s, g) => s + g[l], 0) / gradNorms.length;
+      const m = result.finalMetrics;
+      assert.ok(Math.abs(m[`grad_norm/${layer}`] - gradNorm) < 1e-5 * gradNorm, `grad_norm/${layer}: ${m[`grad_norm/${layer}`]}, the reference ${gradNorm}`);
+      assert.ok(Math.abs(m[`update_ratio/${layer}`] - lastRatio[l]) < 1e-4 * lastRatio[l], `update_ratio/${layer}: ${m[`update_ratio/${layer}`]}, the reference ${lastRatio[l]}`);
+    }
     const names: Record<string, string> = { W1: 'layers.0.weight', b1: 'layers.0.bias', W2: 'layers.1.weight', b2: 'layers.1.bias' };
     for (const [k, name] of Object.entries(names)) {
       const values = got.get(name)!.data as Float32Array;

@@ -95,3 +95,20 @@ for (const simd of [true, false]) {
     }
   });
 }
+
+test('the SIMD copy and sum of squared differences (update_ratio) match the JS loops', { skip: !wasmKernelsAvailable() }, () => {
+  const heap = new Heap();
+  const simd = createWasmKernels(heap).vector;
+  const a = heap.alloc(N), b = heap.alloc(N), c = heap.alloc(N);
+  for (let i = 0; i < N; i++) { a[i] = normal(5, Stream.data, i); b[i] = normal(6, Stream.data, i); c[i] = b[i]; }
+  const s1 = simd.sumSquaredDiff(a, b, 3, 1030), s2 = jsVectorKernels.sumSquaredDiff(a, b, 3, 1030);
+  let direct = 0;
+  for (let i = 3; i < 1030; i++) direct += (a[i] - b[i]) ** 2;
+  assert.ok(Math.abs(s1 - direct) < 1e-12 * direct && Math.abs(s2 - direct) < 1e-12 * direct, `${s1}, ${s2} vs ${direct}`);
+  simd.copy(b, a, 5, 1031);
+  jsVectorKernels.copy(c, a, 5, 1031);
+  assert.deepEqual(Array.from(b), Array.from(c));
+  assert.equal(b[4], Math.fround(normal(6, Stream.data, 4))); // outside [5, 1031): untouched
+  assert.equal(b[1031], Math.fround(normal(6, Stream.data, 1031)));
+  assert.equal(b[5], a[5]);
+});

@@ -141,6 +141,28 @@ export function addInto(g: usize, o: usize, from: i32, to: i32): void {
 }
 
 // Σ g[i]² over [from, to), accumulated in f64 (a norm over ~10^5 terms stays exact to ~1e-12).
+// Σ (a[i] − b[i])² over [from, to), in double precision (update_ratio's ‖Δw‖²)
+export function sumSquaredDiff(a: usize, b: usize, from: i32, to: i32): f64 {
+  let acc = f64x2.splat(0);
+  let s: f64 = 0;
+  let i = from;
+  for (; i < to && (i & 3) != 0; i++) { const d = <f64>load<f32>(a + (<usize>i << 2)) - <f64>load<f32>(b + (<usize>i << 2)); s += d * d; }
+  for (; i + 4 <= to; i += 4) {
+    const k = <usize>i << 2;
+    const x = v128.load(a + k), y = v128.load(b + k);
+    const lo = f64x2.sub(f64x2.promote_low_f32x4(x), f64x2.promote_low_f32x4(y));
+    const hi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(y, y, 2, 3, 0, 1)));
+    acc = f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+  }
+  for (; i < to; i++) { const d = <f64>load<f32>(a + (<usize>i << 2)) - <f64>load<f32>(b + (<usize>i << 2)); s += d * d; }
+  return s + f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+}
+
+// dst[i] = src[i] for i in [from, to)
+export function copyRange(dst: usize, src: usize, from: i32, to: i32): void {
+  if (to > from) memory.copy(dst + (<usize>from << 2), src + (<usize>from << 2), <usize>(to - from) << 2);
+}
+
 export function sumSquares(g: usize, from: i32, to: i32): f64 {
   let acc = f64x2.splat(0);
   let s: f64 = 0;
