@@ -12,15 +12,20 @@ export function adamUpdate(p: usize, g: usize, m: usize, v: usize, from: i32, to
   for (; i < to && (i & 3) != 0; i++) adamOne(p, g, m, v, i, b1, b2, stepSize, invBc2Sqrt, eps);
   for (; i + 4 <= to; i += 4) {
     const o = <usize>i << 2;
-    const gi = v128.load(g + o);
-    const mi = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vb1c, gi));
-    const vi = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vb2c, f32x4.mul(gi, gi)));
-    v128.store(m + o, mi);
-    v128.store(v + o, vi);
-    const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vi), vbc), veps);
-    v128.store(p + o, f32x4.sub(v128.load(p + o), f32x4.div(f32x4.mul(vss, mi), denom)));
+    adamFour(p + o, m + o, v + o, v128.load(g + o), vb1, vb1c, vb2, vb2c, vss, vbc, veps);
   }
   for (; i < to; i++) adamOne(p, g, m, v, i, b1, b2, stepSize, invBc2Sqrt, eps);
+}
+
+// Adam on the four floats at p, m, v with gradient gi (the constants splatted by the caller)
+@inline function adamFour(p: usize, m: usize, v: usize, gi: v128, vb1: v128, vb1c: v128, vb2: v128, vb2c: v128,
+  vss: v128, vbc: v128, veps: v128): void {
+  const mi = f32x4.add(f32x4.mul(vb1, v128.load(m)), f32x4.mul(vb1c, gi));
+  const vi = f32x4.add(f32x4.mul(vb2, v128.load(v)), f32x4.mul(vb2c, f32x4.mul(gi, gi)));
+  v128.store(m, mi);
+  v128.store(v, vi);
+  const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vi), vbc), veps);
+  v128.store(p, f32x4.sub(v128.load(p), f32x4.div(f32x4.mul(vss, mi), denom)));
 }
 
 @inline function adamOne(p: usize, g: usize, m: usize, v: usize, i: i32, b1: f32, b2: f32, stepSize: f32, invBc2Sqrt: f32, eps: f32): void {
@@ -58,12 +63,7 @@ export function adamReduceUpdate(p: usize, g: usize, o: usize, m: usize, v: usiz
     const lo = f64x2.promote_low_f32x4(gi);
     const hi = f64x2.promote_low_f32x4(i32x4.shuffle(gi, gi, 2, 3, 0, 1));
     acc = f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
-    const mi = f32x4.add(f32x4.mul(vb1, v128.load(m + k)), f32x4.mul(vb1c, gi));
-    const vi = f32x4.add(f32x4.mul(vb2, v128.load(v + k)), f32x4.mul(vb2c, f32x4.mul(gi, gi)));
-    v128.store(m + k, mi);
-    v128.store(v + k, vi);
-    const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vi), vbc), veps);
-    v128.store(p + k, f32x4.sub(v128.load(p + k), f32x4.div(f32x4.mul(vss, mi), denom)));
+    adamFour(p + k, m + k, v + k, gi, vb1, vb1c, vb2, vb2c, vss, vbc, veps);
   }
   for (; i < to; i++) {
     s += reduceOne(g, o, i);
