@@ -12,13 +12,11 @@
  * reference). Buffers are full-length views into the heap; [from, to) is the range.
  */
 export interface OptimizerKernels {
-  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, from: number, to: number,
-    beta1: number, beta2: number, stepSize: number, invBiasCorrection2Sqrt: number, eps: number): void;
   /**
-   * adam with the gradient completed on the way: g += o over [from, to) first when o is
-   * given; answers Σg² of the completed gradient (double precision, sumSquares' order)
+   * Adam over [from, to), completing the gradient on the way (g += o first, when o is
+   * given); answers Σg² of the completed gradient (double precision, sumSquares' order)
    */
-  adamReduce(p: Float32Array, g: Float32Array, o: Float32Array | null, m: Float32Array, v: Float32Array, from: number, to: number,
+  adam(p: Float32Array, g: Float32Array, o: Float32Array | null, m: Float32Array, v: Float32Array, from: number, to: number,
     beta1: number, beta2: number, stepSize: number, invBiasCorrection2Sqrt: number, eps: number): number;
   rmsprop(p: Float32Array, g: Float32Array, sq: Float32Array, from: number, to: number, alpha: number, lr: number, eps: number): void;
   adagrad(p: Float32Array, g: Float32Array, sum: Float32Array, from: number, to: number, lr: number, eps: number): void;

@@ -22,9 +22,7 @@ interface GemmExports {
     accumulate: number, scratch: number): void;
   gemmNN(M: number, N: number, K: number, a: number, b: number, c: number,
     accumulate: number, scratch: number): void;
-  adamUpdate(p: number, g: number, m: number, v: number, from: number, to: number,
-    b1: number, b2: number, stepSize: number, invBc2Sqrt: number, eps: number): void;
-  adamReduceUpdate(p: number, g: number, o: number, m: number, v: number, from: number, to: number,
+  adamUpdate(p: number, g: number, o: number, m: number, v: number, from: number, to: number,
     b1: number, b2: number, stepSize: number, invBc2Sqrt: number, eps: number): number;
   rmspropUpdate(p: number, g: number, sq: number, from: number, to: number, alpha: number, lr: number, eps: number): void;
   adagradUpdate(p: number, g: number, sum: number, from: number, to: number, lr: number, eps: number): void;
@@ -135,12 +133,8 @@ export function createWasmKernels(heap: Heap, variant: WasmVariant = 'baseline')
       columnSums(dZ, rows, units, db) { wasm.columnSums(at(dZ, rows * units, 'dZ'), rows, units, at(db, units, 'db')); },
     },
     optimizer: {
-      adam(p, g, m, v, from, to, b1, b2, stepSize, invBc2Sqrt, eps) {
-        wasm.adamUpdate(at(p, to, 'params'), at(g, to, 'grads'), at(m, to, 'exp_avg'), at(v, to, 'exp_avg_sq'), from, to,
-          b1, b2, stepSize, invBc2Sqrt, eps);
-      },
-      adamReduce(p, g, o, m, v, from, to, b1, b2, stepSize, invBc2Sqrt, eps) {
-        return wasm.adamReduceUpdate(at(p, to, 'params'), at(g, to, 'grads'), o ? at(o, to, 'other grads') : 0,
+      adam(p, g, o, m, v, from, to, b1, b2, stepSize, invBc2Sqrt, eps) {
+        return wasm.adamUpdate(at(p, to, 'params'), at(g, to, 'grads'), o ? at(o, to, 'other grads') : 0,
           at(m, to, 'exp_avg'), at(v, to, 'exp_avg_sq'), from, to, b1, b2, stepSize, invBc2Sqrt, eps);
       },
       rmsprop(p, g, sq, from, to, alpha, lr, eps) {

@@ -304,7 +304,7 @@ export function gemmNN(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize,
 }
 
 // The optimizers' update passes live beside the matrix products so one module serves a thread.
-export { adamUpdate, adamReduceUpdate, rmspropUpdate, adagradUpdate, addInto, sumSquares, sumSquaredDiff, copyRange } from './optim';
+export { adamUpdate, rmspropUpdate, adagradUpdate, addInto, sumSquares, sumSquaredDiff, copyRange } from './optim';
 export { reluBackward, columnSums } from './elementwise';
 
 // The ceiling streams bench/kernels.ts measures kernels against.

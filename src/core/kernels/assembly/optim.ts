@@ -2,21 +2,6 @@
 // same update rules as src/core/optimizers/*.ts (which stay the readable reference
 // and the fallback). Pointers are byte offsets of element 0 of each buffer.
 
-// Adam:  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p −= stepSize·m / (√v / √(1−β2^t) + ε)
-//        with stepSize = lr / (1 − β1^t) — PyTorch's arrangement of the bias corrections
-export function adamUpdate(p: usize, g: usize, m: usize, v: usize, from: i32, to: i32,
-  b1: f32, b2: f32, stepSize: f32, invBc2Sqrt: f32, eps: f32): void {
-  const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
-  const vss = f32x4.splat(stepSize), vbc = f32x4.splat(invBc2Sqrt), veps = f32x4.splat(eps);
-  let i = from;
-  for (; i < to && (i & 3) != 0; i++) adamOne(p, g, m, v, i, b1, b2, stepSize, invBc2Sqrt, eps);
-  for (; i + 4 <= to; i += 4) {
-    const o = <usize>i << 2;
-    adamFour(p + o, m + o, v + o, v128.load(g + o), vb1, vb1c, vb2, vb2c, vss, vbc, veps);
-  }
-  for (; i < to; i++) adamOne(p, g, m, v, i, b1, b2, stepSize, invBc2Sqrt, eps);
-}
-
 // Adam on the four floats at p, m, v with gradient gi (the constants splatted by the caller)
 @inline function adamFour(p: usize, m: usize, v: usize, gi: v128, vb1: v128, vb1c: v128, vb2: v128, vb2c: v128,
   vss: v128, vbc: v128, veps: v128): void {
@@ -38,11 +23,14 @@ export function adamUpdate(p: usize, g: usize, m: usize, v: usize, from: i32, to
   store<f32>(p + o, load<f32>(p + o) - stepSize * mi / (Mathf.sqrt(vi) * invBc2Sqrt + eps));
 }
 
-// Adam over [from, to) with the gradient completed on the way: where o ≠ 0, g += o
-// first (stored back, as addInto would). Returns Σg² of the completed gradient, summed
-// in sumSquares' order (so grad_norm is the same number either way). One pass instead
-// of addInto + sumSquares + adamUpdate: 9 streams of memory traffic instead of 11.
-export function adamReduceUpdate(p: usize, g: usize, o: usize, m: usize, v: usize, from: i32, to: i32,
+// Adam:  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p −= stepSize·m / (√v / √(1−β2^t) + ε)
+//        with stepSize = lr / (1 − β1^t) — PyTorch's arrangement of the bias corrections —
+// over [from, to), with the gradient completed on the way: where o ≠ 0, g += o first
+// (stored back, as addInto would). Returns Σg² of the completed gradient, summed in
+// sumSquares' order (so grad_norm is the same number either way). One pass instead of
+// addInto + sumSquares + a plain step: 9 streams of memory traffic instead of 11; o = 0
+// and the sum ignored is the plain step.
+export function adamUpdate(p: usize, g: usize, o: usize, m: usize, v: usize, from: i32, to: i32,
   b1: f32, b2: f32, stepSize: f32, invBc2Sqrt: f32, eps: f32): f64 {
   const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
   const vss = f32x4.splat(stepSize), vbc = f32x4.splat(invBc2Sqrt), veps = f32x4.splat(eps);
@@ -60,9 +48,7 @@ export function adamReduceUpdate(p: usize, g: usize, o: usize, m: usize, v: usiz
       gi = f32x4.add(gi, v128.load(o + k));
       v128.store(g + k, gi);
     }
-    const lo = f64x2.promote_low_f32x4(gi);
-    const hi = f64x2.promote_low_f32x4(i32x4.shuffle(gi, gi, 2, 3, 0, 1));
-    acc = f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+    acc = addSquares(acc, low(gi), high(gi));
     adamFour(p + k, m + k, v + k, gi, vb1, vb1c, vb2, vb2c, vss, vbc, veps);
   }
   for (; i < to; i++) {
@@ -141,6 +127,19 @@ export function addInto(g: usize, o: usize, from: i32, to: i32): void {
 }
 
 // Σ g[i]² over [from, to), accumulated in f64 (a norm over ~10^5 terms stays exact to ~1e-12).
+export function sumSquares(g: usize, from: i32, to: i32): f64 {
+  let acc = f64x2.splat(0);
+  let s: f64 = 0;
+  let i = from;
+  for (; i < to && (i & 3) != 0; i++) { const x = <f64>load<f32>(g + (<usize>i << 2)); s += x * x; }
+  for (; i + 4 <= to; i += 4) {
+    const x = v128.load(g + (<usize>i << 2));
+    acc = addSquares(acc, low(x), high(x));
+  }
+  for (; i < to; i++) { const x = <f64>load<f32>(g + (<usize>i << 2)); s += x * x; }
+  return s + f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+}
+
 // Σ (a[i] − b[i])² over [from, to), in double precision (update_ratio's ‖Δw‖²)
 export function sumSquaredDiff(a: usize, b: usize, from: i32, to: i32): f64 {
   let acc = f64x2.splat(0);
@@ -150,9 +149,7 @@ export function sumSquaredDiff(a: usize, b: usize, from: i32, to: i32): f64 {
   for (; i + 4 <= to; i += 4) {
     const k = <usize>i << 2;
     const x = v128.load(a + k), y = v128.load(b + k);
-    const lo = f64x2.sub(f64x2.promote_low_f32x4(x), f64x2.promote_low_f32x4(y));
-    const hi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(y, y, 2, 3, 0, 1)));
-    acc = f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+    acc = addSquares(acc, f64x2.sub(low(x), low(y)), f64x2.sub(high(x), high(y)));
   }
   for (; i < to; i++) { const d = <f64>load<f32>(a + (<usize>i << 2)) - <f64>load<f32>(b + (<usize>i << 2)); s += d * d; }
   return s + f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
@@ -163,17 +160,10 @@ export function copyRange(dst: usize, src: usize, from: i32, to: i32): void {
   if (to > from) memory.copy(dst + (<usize>from << 2), src + (<usize>from << 2), <usize>(to - from) << 2);
 }
 
-export function sumSquares(g: usize, from: i32, to: i32): f64 {
-  let acc = f64x2.splat(0);
-  let s: f64 = 0;
-  let i = from;
-  for (; i < to && (i & 3) != 0; i++) { const x = <f64>load<f32>(g + (<usize>i << 2)); s += x * x; }
-  for (; i + 4 <= to; i += 4) {
-    const x = v128.load(g + (<usize>i << 2));
-    const lo = f64x2.promote_low_f32x4(x);
-    const hi = f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 0, 1));
-    acc = f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
-  }
-  for (; i < to; i++) { const x = <f64>load<f32>(g + (<usize>i << 2)); s += x * x; }
-  return s + f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+// lanes 0–1 and 2–3 of an f32x4 as f64x2
+@inline function low(x: v128): v128 { return f64x2.promote_low_f32x4(x); }
+@inline function high(x: v128): v128 { return f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 0, 1)); }
+// acc + lo² + hi², lane-wise in f64
+@inline function addSquares(acc: v128, lo: v128, hi: v128): v128 {
+  return f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
 }
