@@ -30,7 +30,11 @@ if (!v.ok) throw new Error(`benchmark spec rejected:\n${formatProblems(v.problem
 const spec = v.spec;
 const baseRssMB = process.memoryUsage().rss / 2 ** 20;
 const data = loadDataset(spec.dataset);
-const datasetFloats = [data.train, data.validation, data.test].reduce((s, x) => s + (x ? x.x.length + x.n : 0), 0);
+// The budget counts the data the process holds: the loader keeps the whole parsed file
+// (its per-process cache; a job's splits are views into it), so with --limit that is
+// still all 70,000 images, not the limited rows.
+const held = loadDataset({ name: spec.dataset.name });
+const datasetFloats = [held.train, held.test].reduce((s, x) => s + (x ? x.x.length + x.n : 0), 0);
 const trainSpec0 = toTrainSpec(spec);
 
 const pool = new ThreadPool(threads - 1);
