@@ -242,7 +242,7 @@ async function main(): Promise<void> {
     notes.push(`The machine's own 2-thread scaling for SIMD-bound code (bench/wasm-peak-cores.ts: the peak streams on 2 threads ` +
       `at once, over 1 thread, median of 3 trials): ${machineScaling.map((x) => `${x.toFixed(2)}×`).join(', ')} per round — the ceiling of any 2 threads / 1 thread above.`);
   }
-  report(runs, notes, peaks, rpeaks, loadStart);
+  report(runs, notes, peaks, rpeaks, loadStart, machineScaling);
 }
 
 /** (peak RSS of training − the runtime's own RSS before the data set) / the job's memory budget, worst round; null: not reported */
@@ -256,7 +256,7 @@ function rateOf(r: Run | undefined): number {
   return r?.result ? measuredRate(r.result.epochsTimed).samplesPerSecond : NaN;
 }
 
-function report(runs: Run[], notes: string[], peaks: number[], rpeaks: number[], loadStart: number[]): void {
+function report(runs: Run[], notes: string[], peaks: number[], rpeaks: number[], loadStart: number[], machine: number[]): void {
   const labels = [...new Set(runs.map((r) => r.label))];
   const roundsRun = [...new Set(runs.map((r) => r.round))];
   const at = (label: string, round: number) => runs.find((r) => r.label === label && r.round === round);
@@ -318,6 +318,13 @@ function report(runs: Run[], notes: string[], peaks: number[], rpeaks: number[],
     };
     const peakShare = roundsRun.map((k, i) => (cpuRate(k) * FLOP / 1e9) / peakList[i]);
     console.log(`${who}: 2 threads / 1 thread = ${median(scale).toFixed(3)}× (per round ${fmt(scale)}); target ≥ 1.85×: ${verdict(median(scale), 1.85)}`);
+    // what each round's ratio had to work with: did the 2-thread run get both cores, and
+    // how much arithmetic did the machine itself give two threads at that moment
+    const cpu2 = roundsRun.map((k) => { const r = at(`${who}, 2 threads`, k)?.result; return r ? measuredRate(r.epochsTimed).cpuPerWall ?? NaN : NaN; });
+    const share = machine.length === roundsRun.length ? scale.map((x, i) => x / machine[i]) : [];
+    console.log(`${who}: per round, the 2-thread run's CPU/wall ${cpu2.map((x) => (Number.isFinite(x) ? x.toFixed(2) : '-')).join(', ')}` +
+      (share.length ? `; 2t/1t over the machine's own 2-thread scaling ${share.map((x) => `${(100 * x).toFixed(0)}%`).join(', ')} ` +
+        `(median ${(100 * median(share)).toFixed(0)}%: the part of what the cores allowed that the core turned into speed)` : ''));
     console.log(`${who} 1 thread at ${(100 * median(peakShare)).toFixed(0)}% of the ${peakName} peak, GFLOP per CPU second (peak per round ` +
       `${peakList.map((p) => p.toFixed(1)).join(', ')} GFLOP/s, measured by this process just before; per round ` +
       `${peakShare.map((x) => `${(100 * x).toFixed(0)}%`).join(', ')}); target ≥ 75%: ${verdict(median(peakShare), 0.75)}`);
