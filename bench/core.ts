@@ -11,6 +11,9 @@
 // is the median of per-round ratios, each taken between neighbours in time. Before
 // each round the driver measures the WASM SIMD peak (bench/wasm-peak.ts) for the
 // "% of WASM peak" figure. tfjs runs once (round 1): it is a reference, not a target.
+// After our two contenders, each round also runs bench/core-scaling.ts: our 1- and
+// 2-thread engines in one process, alternating in blocks of 32 steps for
+// --interleave-seconds each, the 2t/1t figure with the drift between whole runs taken out.
 //
 // The peer runs as BENCHMARKS.md says: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed
 // from its process's environment (these machines pin Haswell, a quarter of the
@@ -25,6 +28,7 @@
 //
 //   npm run bench:core                                   (builds, then the full workload)
 //   node dist/bench/core.js [--epochs 3] [--limit 60000] [--rounds 2] [--workload reference|wide|deep]
+//        [--interleave-seconds 10]
 //        [--tfjs-cpu-limit 5000] [--tfjs-cpu-epochs 1]   the pure-JS backend runs ~500 samples/s
 //        [--only ours,ours-relaxed,tfjs-wasm,tfjs-cpu,pytorch] [--openblas-coretype probe|auto|SkylakeX|Haswell|…]
 // ours-relaxed is our core on the optional relaxed-SIMD build (TRAINYARD_KERNELS=wasm-relaxed:
@@ -47,6 +51,7 @@ import {
 } from './core-workload.js';
 import { measurePeak } from './wasm-peak.js';
 import { machineScaling as measureMachineScaling } from './wasm-peak-cores.js';
+import type { ScalingResult } from './core-scaling.js';
 
 const PYTHON = '/usr/bin/python3';
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
@@ -61,6 +66,7 @@ const PEER_MALLOC: Record<string, string> = {
 const f = flags();
 if (f.has('help')) {
   process.stdout.write('node dist/bench/core.js [--epochs 3] [--limit 60000] [--rounds 2] [--workload reference|wide|deep]\n' +
+    '  [--interleave-seconds 10]\n' +
     '  [--only ours,ours-relaxed,tfjs-wasm,tfjs-cpu,pytorch] [--tfjs-cpu-limit 5000] [--tfjs-cpu-epochs 1]\n' +
     '  [--openblas-coretype probe|auto|SkylakeX|Haswell|…]   (see the comment at the top of bench/core.ts)\n');
   process.exit(0);
@@ -68,6 +74,8 @@ if (f.has('help')) {
 const epochs = intFlag(f, 'epochs', 3);
 const limit = f.has('limit') ? intFlag(f, 'limit', 60000) : undefined;
 const rounds = intFlag(f, 'rounds', 2);
+/** seconds of each engine in the interleaved 2t/1t figure, per round */
+const interleaveSeconds = intFlag(f, 'interleave-seconds', 10);
 const cpuLimit = intFlag(f, 'tfjs-cpu-limit', 5000);
 const cpuEpochs = intFlag(f, 'tfjs-cpu-epochs', 1);
 const only = new Set((f.get('only') ?? GROUPS.join(',')).split(','));
@@ -96,6 +104,22 @@ function contender(label: string, round: number, cmd: string, args: string[], en
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (code !== 0 || !line) resolve({ label, round, result: null, error: `exited with ${signal ?? code}`, load });
       else resolve({ label, round, result: JSON.parse(line.slice('RESULT '.length)) as ContenderResult, load });
+    });
+  });
+}
+
+/** bench/core-scaling.ts once: 2t over 1t with both engines in one process, alternating in blocks. */
+function interleavedScaling(round: number, node: string, seconds: number): Promise<ScalingResult | null> {
+  const args = [fileURLToPath(new URL('./core-scaling.js', import.meta.url)), '--seconds', String(seconds), '--workload', workload];
+  process.stderr.write(`\n[round ${round}] ours, 1t and 2t interleaved: ${[node, ...args].join(' ')}\n`);
+  return new Promise((resolve) => {
+    const child = spawn(node, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (x: string) => { out += x; });
+    child.on('error', () => resolve(null));
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      resolve(code === 0 && line ? (JSON.parse(line.slice('RESULT '.length)) as ScalingResult) : null);
     });
   });
 }
@@ -199,6 +223,7 @@ async function main(): Promise<void> {
   }
 
   const machineScaling: number[] = [];
+  const interleaved: Array<ScalingResult | null> = [];
   for (let round = 1; round <= rounds; round++) {
     if (only.has('ours') && os.availableParallelism() >= 2) {
       // the SIMD arithmetic two threads get at once, over one thread's: the ceiling of 2t/1t
@@ -212,6 +237,7 @@ async function main(): Promise<void> {
         runs.push(await contender(`ours, ${threads} thread${threads > 1 ? 's' : ''}`, round, node,
           [here('./core-ours.js'), '--threads', String(threads), ...workloadFlags(epochs, limit)]));
       }
+      if (os.availableParallelism() >= 2) interleaved.push(await interleavedScaling(round, node, interleaveSeconds));
     }
     if (relaxed) {
       rpeaks.push(measurePeak(heap, 5, 'relaxed').best);
@@ -242,7 +268,7 @@ async function main(): Promise<void> {
     notes.push(`The machine's own 2-thread scaling for SIMD-bound code (bench/wasm-peak-cores.ts: the peak streams on 2 threads ` +
       `at once, over 1 thread, median of 3 trials): ${machineScaling.map((x) => `${x.toFixed(2)}×`).join(', ')} per round — the ceiling of any 2 threads / 1 thread above.`);
   }
-  report(runs, notes, peaks, rpeaks, loadStart, machineScaling);
+  report(runs, notes, peaks, rpeaks, loadStart, machineScaling, interleaved);
 }
 
 /** (peak RSS of training − the runtime's own RSS before the data set) / the job's memory budget, worst round; null: not reported */
@@ -256,7 +282,8 @@ function rateOf(r: Run | undefined): number {
   return r?.result ? measuredRate(r.result.epochsTimed).samplesPerSecond : NaN;
 }
 
-function report(runs: Run[], notes: string[], peaks: number[], rpeaks: number[], loadStart: number[], machine: number[]): void {
+function report(runs: Run[], notes: string[], peaks: number[], rpeaks: number[], loadStart: number[], machine: number[],
+  interleaved: Array<ScalingResult | null>): void {
   const labels = [...new Set(runs.map((r) => r.label))];
   const roundsRun = [...new Set(runs.map((r) => r.round))];
   const at = (label: string, round: number) => runs.find((r) => r.label === label && r.round === round);
@@ -325,6 +352,14 @@ function report(runs: Run[], notes: string[], peaks: number[], rpeaks: number[],
     console.log(`${who}: per round, the 2-thread run's CPU/wall ${cpu2.map((x) => (Number.isFinite(x) ? x.toFixed(2) : '-')).join(', ')}` +
       (share.length ? `; 2t/1t over the machine's own 2-thread scaling ${share.map((x) => `${(100 * x).toFixed(0)}%`).join(', ')} ` +
         `(median ${(100 * median(share)).toFixed(0)}%: the part of what the cores allowed that the core turned into speed)` : ''));
+    if (who === 'ours' && interleaved.length) {
+      const ok = interleaved.filter((x): x is ScalingResult => x !== null);
+      const overall = ok.map((x) => x.ratio), blocks = ok.map((x) => x.blockRatioMedian);
+      console.log(`ours: 2 threads / 1 thread with both in one process, alternating in blocks of steps (bench/core-scaling.ts, ` +
+        `${interleaveSeconds} s each per round; drift hits both alike) = ${median(overall).toFixed(3)}× (per round ${fmt(overall)}; ` +
+        `median of per-block ratios ${fmt(blocks)}); target ≥ 1.85×: ${verdict(median(overall), 1.85)}` +
+        (ok.length < interleaved.length ? ` (${interleaved.length - ok.length} round(s) failed)` : ''));
+    }
     console.log(`${who} 1 thread at ${(100 * median(peakShare)).toFixed(0)}% of the ${peakName} peak, GFLOP per CPU second (peak per round ` +
       `${peakList.map((p) => p.toFixed(1)).join(', ')} GFLOP/s, measured by this process just before; per round ` +
       `${peakShare.map((x) => `${(100 * x).toFixed(0)}%`).join(', ')}); target ≥ 75%: ${verdict(median(peakShare), 0.75)}`);

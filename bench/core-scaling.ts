@@ -1,0 +1,114 @@
+// Contender process for bench/core.ts: 2 threads over 1 thread on the reference workload
+// (or --workload wide|deep), both engines in this one process and timed in alternating
+// blocks of steps (1t, 2t, 1t, 2t, … about a quarter of a second each), so the drift of
+// a shared machine — 2× within a minute on these VMs — hits both alike instead of
+// whichever whole run it happened to fall on.
+//
+// Each engine is the one train() builds (threadEngine over its own ThreadPool, the
+// spec's optimizer, dead_units tracking) and runs engine.step, the whole parallel step:
+// forward and backward on every thread, barrier, reduce + grad_norm + Adam on each
+// thread's slice, update_ratio on the trainer's sampled steps. Not timed: the trainer's
+// few microseconds of per-step bookkeeping and the per-epoch work (shuffle, evaluation),
+// the same for both thread counts.
+//
+//   node dist/bench/core-scaling.js [--seconds 20] [--block-steps 32] [--workload reference|wide|deep]
+//
+// Prints `RESULT {...}` with both rates, the overall ratio and the median of the
+// per-block ratios (each 2t block over the mean of the 1t blocks either side of it).
+import { DeadUnits } from '../src/core/dead-units.js';
+import type { Engine } from '../src/core/engine.js';
+import { initParams, planParams } from '../src/core/model.js';
+import { createOptimizer } from '../src/core/optimizers/index.js';
+import { ThreadPool, threadEngine } from '../src/core/pool.js';
+import { Stream, permute } from '../src/core/rng.js';
+import { LOSS_STATS } from '../src/core/step-stats.js';
+import type { TrainSpec } from '../src/core/types.js';
+import { loadDataset } from '../src/data/load.js';
+import { formatProblems, toTrainSpec, validateJobSpec } from '../src/spec/index.js';
+import { flags, intFlag, median, workloadHidden, workloadJobSpec } from './core-workload.js';
+
+export interface ScalingResult {
+  seconds1: number; steps1: number; seconds2: number; steps2: number;
+  samplesPerSecond1: number; samplesPerSecond2: number;
+  /** samplesPerSecond2 / samplesPerSecond1 over all blocks */
+  ratio: number;
+  /** median over 2t blocks of (2t block rate) / (mean rate of the 1t blocks before and after it) */
+  blockRatioMedian: number;
+  blocks: number;
+}
+
+const f = flags();
+const hidden = workloadHidden(f);
+const seconds = intFlag(f, 'seconds', 20);
+const blockSteps = intFlag(f, 'block-steps', 32);
+
+function specFor(threads: number): TrainSpec {
+  const v = validateJobSpec(workloadJobSpec(hidden, threads, 1));
+  if (!v.ok) throw new Error(`benchmark spec rejected:\n${formatProblems(v.problems)}`);
+  return toTrainSpec(v.spec);
+}
+
+const spec1 = specFor(1);
+const data = loadDataset({ name: 'mnist' });
+const n = data.train.n, batch = spec1.training.batchSize, batches = Math.floor(n / batch);
+const order = new Int32Array(n);
+permute(order, n, spec1.training.seed, Stream.shuffle, 1);
+
+interface Side { engine: Engine; pool: ThreadPool; step: number; spec: TrainSpec }
+
+/** The engine train() would build for `threads` (trainer.ts), on a pool of its own. */
+async function side(threads: number): Promise<Side> {
+  const spec = specFor(threads);
+  const pool = new ThreadPool(threads - 1);
+  const plan = planParams(spec.model, data.inputSize);
+  const factory = threadEngine(pool);
+  const heap = factory.heap!();
+  const optimizerBuffers: Float32Array[] = [];
+  const optimizer = createOptimizer(spec.optimizer, plan.size, (k) => { const b = heap.alloc(k); optimizerBuffers.push(b); return b; });
+  const deadUnits = DeadUnits.alloc(spec.model, heap);
+  const engine = await factory({ plan, spec, data, heap, optimizer, optimizerBuffers, deadUnits });
+  initParams(engine.params, plan, spec.model, spec.training.seed);
+  return { engine, pool, step: 0, spec };
+}
+
+const stats = new Float64Array(LOSS_STATS.size);
+/** `steps` training steps on s; the seconds they took */
+function run(s: Side, steps: number): number {
+  const every = s.spec.training.batchLossEvery;
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) {
+    const b = s.step % batches, t = ++s.step;
+    stats.fill(0);
+    s.engine.step(data.train, order, b * batch, batch, s.spec.training.seed, t, t % every === 0, stats);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+const one = await side(1), two = await side(2);
+try {
+  // warm-up: compile, tier up, touch every buffer
+  run(one, blockSteps); run(two, blockSteps);
+  const t1: number[] = [], t2: number[] = [];
+  let spent = 0;
+  while (spent < 2 * seconds) {
+    const a = run(one, blockSteps), b = run(two, blockSteps);
+    t1.push(a); t2.push(b); spent += a + b;
+  }
+  t1.push(run(one, blockSteps)); // a 1t block after the last 2t block, for its neighbours' mean
+  const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
+  const seconds1 = sum(t1), seconds2 = sum(t2);
+  const steps1 = t1.length * blockSteps, steps2 = t2.length * blockSteps;
+  // rates are steps per second of each block; a 2t block's neighbours are the 1t blocks either side
+  const blockRatios = t2.map((b, i) => (t1[i] + t1[i + 1]) / 2 / b);
+  const r: ScalingResult = {
+    seconds1, steps1, seconds2, steps2,
+    samplesPerSecond1: (steps1 * batch) / seconds1, samplesPerSecond2: (steps2 * batch) / seconds2,
+    ratio: (steps2 / seconds2) / (steps1 / seconds1),
+    blockRatioMedian: median(blockRatios),
+    blocks: t2.length,
+  };
+  process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
+} finally {
+  await one.engine.close(); await two.engine.close();
+  await one.pool.close(); await two.pool.close();
+}
