@@ -14,8 +14,11 @@
 //   node dist/bench/core-scaling.js [--seconds 20] [--block-steps 32] [--workload reference|wide|deep]
 //
 // Prints `RESULT {...}` with both rates, the overall ratio and the median of the
-// per-block ratios (each 2t block over the mean of the 1t blocks either side of it).
+// per-block ratios (each 2t block over the mean of the 1t blocks either side of it);
+// and the 1-thread share of the WASM SIMD peak, the peak timed on this thread right
+// after each 1t block (~20 ms), so the two figures see the same machine.
 import { DeadUnits } from '../src/core/dead-units.js';
+import { Heap } from '../src/core/memory.js';
 import type { Engine } from '../src/core/engine.js';
 import { initParams, planParams } from '../src/core/model.js';
 import { createOptimizer } from '../src/core/optimizers/index.js';
@@ -25,7 +28,8 @@ import { LOSS_STATS } from '../src/core/step-stats.js';
 import type { TrainSpec } from '../src/core/types.js';
 import { loadDataset } from '../src/data/load.js';
 import { formatProblems, toTrainSpec, validateJobSpec } from '../src/spec/index.js';
-import { flags, intFlag, median, workloadHidden, workloadJobSpec } from './core-workload.js';
+import { arithmeticPerSample, flags, intFlag, median, workloadHidden, workloadJobSpec } from './core-workload.js';
+import { peakProbe } from './wasm-peak.js';
 
 export interface ScalingResult {
   seconds1: number; steps1: number; seconds2: number; steps2: number;
@@ -35,6 +39,10 @@ export interface ScalingResult {
   /** median over 2t blocks of (2t block rate) / (mean rate of the 1t blocks before and after it) */
   blockRatioMedian: number;
   blocks: number;
+  /** the WASM SIMD peak (wasm-peak.ts peakProbe), timed right after each 1t block, GFLOP/s: median */
+  peakMedian: number;
+  /** median over 1t blocks of the block's GFLOP/s over the peak timed right after it */
+  peakShareMedian: number;
 }
 
 const f = flags();
@@ -85,16 +93,21 @@ function run(s: Side, steps: number): number {
 }
 
 const one = await side(1), two = await side(2);
+const peak = peakProbe(new Heap());
 try {
   // warm-up: compile, tier up, touch every buffer
-  run(one, blockSteps); run(two, blockSteps);
-  const t1: number[] = [], t2: number[] = [];
+  run(one, blockSteps); run(two, blockSteps); peak();
+  const t1: number[] = [], t2: number[] = [], peaks: number[] = [];
   let spent = 0;
   while (spent < 2 * seconds) {
-    const a = run(one, blockSteps), b = run(two, blockSteps);
+    const a = run(one, blockSteps);
+    peaks.push(peak()); // the ceiling at the moment the 1t block ran, on the same thread
+    const b = run(two, blockSteps);
     t1.push(a); t2.push(b); spent += a + b;
   }
   t1.push(run(one, blockSteps)); // a 1t block after the last 2t block, for its neighbours' mean
+  peaks.push(peak());
+  const gflop = (blockSteps * batch * arithmeticPerSample(hidden)) / 1e9; // what a block really computes
   const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
   const seconds1 = sum(t1), seconds2 = sum(t2);
   const steps1 = t1.length * blockSteps, steps2 = t2.length * blockSteps;
@@ -106,6 +119,8 @@ try {
     ratio: (steps2 / seconds2) / (steps1 / seconds1),
     blockRatioMedian: median(blockRatios),
     blocks: t2.length,
+    peakMedian: median(peaks),
+    peakShareMedian: median(t1.map((t, i) => gflop / t / peaks[i])),
   };
   process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
 } finally {

@@ -57,3 +57,31 @@ export function measurePeak(heap: Heap, samples = 7, variant: WasmVariant = 'bas
   if (!Number.isFinite(sink)) throw new Error('peak streams overflowed');
   return { stream, tile, best: Math.max(stream, tile) };
 }
+
+/**
+ * A quick reading of the same ceiling, for interleaving with other work (core-scaling.ts
+ * times one between training blocks): each call times both streams for ~`ms` wall
+ * milliseconds in all and answers the better one's GFLOP/s.
+ */
+export function peakProbe(heap: Heap, ms = 20): () => number {
+  const wasm = new WebAssembly.Instance(gemmModule('baseline'), { env: { memory: heap.memory } }).exports as unknown as PeakExports;
+  const n = 128, reps = 200;
+  const buf = heap.alloc(n * 12);
+  for (let i = 0; i < buf.length; i++) buf[i] = 1 + ((i * 37) % 11) / 64;
+  let sink = 0;
+  const flop = (n / 2) * 8 * 8 * reps; // per call: peakStream's n/2 steps, peakTile's (given n/2) as many, × 8 f32x4 mul+add
+  const t0 = performance.now();
+  let calls = 0;
+  while (performance.now() - t0 < 10) { sink += wasm.peakStream(buf.byteOffset, n, reps, 0.5); calls++; }
+  const per = Math.max(1, Math.round((calls * ms) / 2 / (performance.now() - t0)));
+  return () => {
+    let t = performance.now();
+    for (let i = 0; i < per; i++) sink += wasm.peakStream(buf.byteOffset, n, reps, 0.5);
+    const stream = (per * flop) / ((performance.now() - t) / 1000) / 1e9;
+    t = performance.now();
+    for (let i = 0; i < per; i++) sink += wasm.peakTile(buf.byteOffset, n / 2, reps);
+    const tile = (per * flop) / ((performance.now() - t) / 1000) / 1e9;
+    if (!Number.isFinite(sink)) throw new Error('peak streams overflowed');
+    return Math.max(stream, tile);
+  };
+}
