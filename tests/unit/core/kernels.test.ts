@@ -13,6 +13,8 @@ type Form = 'NT' | 'TN' | 'NN';
 const SHAPES: [number, number, number][] = [
   [1, 1, 1], [3, 5, 7], [4, 8, 4], [5, 9, 3], [7, 13, 1030], [64, 256, 784],
   [128, 10, 256], [128, 256, 256], [10, 256, 128], [130, 9, 37], [33, 17, 0],
+  // M past two blocks of MC = 128 rows (the last one partial), N past a panel, K past KC_MAX
+  [300, 24, 600],
 ];
 
 let seed = 12345;

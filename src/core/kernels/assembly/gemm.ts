@@ -23,8 +23,13 @@ const NR: i32 = 8;
 const MR: i32 = 4;
 /** Longest k-block: a packed panel is KC_MAX·NR floats (16 KiB), at home in L1. */
 const KC_MAX: i32 = 512;
-/** Rows of A packed at a time: an A block is MC·KC_MAX floats (128 KiB), at home in L2. */
-const MC: i32 = 64;
+/**
+ * Rows of A packed at a time: an A block is MC·KC_MAX floats (256 KiB), at home in L2,
+ * and a 128-row batch is one block, so each B panel is packed once per k-block. Against
+ * MC = 64, the 128-row products of the reference workload ran 2–4% faster (min of 30
+ * interleaved trials per product, in one process); the 64-row ones are the same.
+ */
+const MC: i32 = 128;
 const PANEL_BYTES: i32 = KC_MAX * NR * 4;
 const A_BYTES: i32 = MC * KC_MAX * 4;
 const TILE_BYTES: i32 = MR * NR * 4;
