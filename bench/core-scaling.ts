@@ -12,6 +12,7 @@
 // the same for both thread counts.
 //
 //   node dist/bench/core-scaling.js [--seconds 20] [--block-steps 32] [--workload reference|wide|deep]
+//   (--seconds: the blocks of both engines, in all)
 //
 // Prints `RESULT {...}` with both rates, the overall ratio and the median of the
 // per-block ratios (each 2t block over the mean of the 1t blocks either side of it);
@@ -99,7 +100,7 @@ try {
   run(one, blockSteps); run(two, blockSteps); peak();
   const t1: number[] = [], t2: number[] = [], peaks: number[] = [];
   let spent = 0;
-  while (spent < 2 * seconds) {
+  while (spent < seconds) {
     const a = run(one, blockSteps);
     peaks.push(peak()); // the ceiling at the moment the 1t block ran, on the same thread
     const b = run(two, blockSteps);

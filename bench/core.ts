@@ -13,7 +13,7 @@
 // "% of WASM peak" figure. tfjs runs once (round 1): it is a reference, not a target.
 // After our two contenders, each round also runs bench/core-scaling.ts: our 1- and
 // 2-thread engines in one process, alternating in blocks of 32 steps for
-// --interleave-seconds each, the 2t/1t figure with the drift between whole runs taken out.
+// --interleave-seconds in all, the 2t/1t figure with the drift between whole runs taken out.
 //
 // The peer runs as BENCHMARKS.md says: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed
 // from its process's environment (these machines pin Haswell, a quarter of the
@@ -28,7 +28,7 @@
 //
 //   npm run bench:core                                   (builds, then the full workload)
 //   node dist/bench/core.js [--epochs 3] [--limit 60000] [--rounds 2] [--workload reference|wide|deep]
-//        [--interleave-seconds 10]
+//        [--interleave-seconds 20]
 //        [--tfjs-cpu-limit 5000] [--tfjs-cpu-epochs 1]   the pure-JS backend runs ~500 samples/s
 //        [--only ours,ours-relaxed,tfjs-wasm,tfjs-cpu,pytorch] [--openblas-coretype probe|auto|SkylakeX|Haswell|…]
 // ours-relaxed is our core on the optional relaxed-SIMD build (TRAINYARD_KERNELS=wasm-relaxed:
@@ -66,7 +66,7 @@ const PEER_MALLOC: Record<string, string> = {
 const f = flags();
 if (f.has('help')) {
   process.stdout.write('node dist/bench/core.js [--epochs 3] [--limit 60000] [--rounds 2] [--workload reference|wide|deep]\n' +
-    '  [--interleave-seconds 10]\n' +
+    '  [--interleave-seconds 20]\n' +
     '  [--only ours,ours-relaxed,tfjs-wasm,tfjs-cpu,pytorch] [--tfjs-cpu-limit 5000] [--tfjs-cpu-epochs 1]\n' +
     '  [--openblas-coretype probe|auto|SkylakeX|Haswell|…]   (see the comment at the top of bench/core.ts)\n');
   process.exit(0);
@@ -74,8 +74,8 @@ if (f.has('help')) {
 const epochs = intFlag(f, 'epochs', 3);
 const limit = f.has('limit') ? intFlag(f, 'limit', 60000) : undefined;
 const rounds = intFlag(f, 'rounds', 2);
-/** seconds of each engine in the interleaved 2t/1t figure, per round */
-const interleaveSeconds = intFlag(f, 'interleave-seconds', 10);
+/** seconds of blocks (both engines, in all) of the interleaved 2t/1t figure, per round */
+const interleaveSeconds = intFlag(f, 'interleave-seconds', 20);
 const cpuLimit = intFlag(f, 'tfjs-cpu-limit', 5000);
 const cpuEpochs = intFlag(f, 'tfjs-cpu-epochs', 1);
 const only = new Set((f.get('only') ?? GROUPS.join(',')).split(','));
@@ -356,15 +356,16 @@ function report(runs: Run[], notes: string[], peaks: number[], rpeaks: number[],
         `(median ${(100 * median(share)).toFixed(0)}%: the part of what the cores allowed that the core turned into speed)` : ''));
     if (who === 'ours' && interleaved.length) {
       const ok = interleaved.filter((x): x is ScalingResult => x !== null);
+      if (ok.length === 0) console.log('ours: the interleaved 2t/1t run (bench/core-scaling.ts) failed in every round');
       const overall = ok.map((x) => x.ratio), blocks = ok.map((x) => x.blockRatioMedian);
-      console.log(`ours: 2 threads / 1 thread with both in one process, alternating in blocks of steps (bench/core-scaling.ts, ` +
-        `${interleaveSeconds} s each per round; drift hits both alike) = ${median(overall).toFixed(3)}× (per round ${fmt(overall)}; ` +
+      if (ok.length) console.log(`ours: 2 threads / 1 thread with both in one process, alternating in blocks of steps (bench/core-scaling.ts, ` +
+        `${interleaveSeconds} s in all per round; drift hits both alike) = ${median(overall).toFixed(3)}× (per round ${fmt(overall)}; ` +
         `median of per-block ratios ${fmt(blocks)}); target ≥ 1.85×: ${verdict(median(overall), 1.85)}` +
         (ok.length < interleaved.length ? ` (${interleaved.length - ok.length} round(s) failed)` : ''));
-      const share = ok.map((x) => x.peakShareMedian);
-      console.log(`ours 1 thread in the same process, each 1t block's arithmetic per second over the WASM SIMD peak timed on its thread right after it = ` +
-        `${(100 * median(share)).toFixed(0)}% (per round ${share.map((x) => `${(100 * x).toFixed(0)}%`).join(', ')}; peak medians ` +
-        `${ok.map((x) => x.peakMedian.toFixed(1)).join(', ')} GFLOP/s); target ≥ 75%: ${verdict(median(share), 0.75)}`);
+      const peakShares = ok.map((x) => x.peakShareMedian);
+      if (ok.length) console.log(`ours 1 thread in the same process, each 1t block's arithmetic per second over the WASM SIMD peak timed on its thread right after it = ` +
+        `${(100 * median(peakShares)).toFixed(0)}% (per round ${peakShares.map((x) => `${(100 * x).toFixed(0)}%`).join(', ')}; peak medians ` +
+        `${ok.map((x) => x.peakMedian.toFixed(1)).join(', ')} GFLOP/s); target ≥ 75%: ${verdict(median(peakShares), 0.75)}`);
     }
     console.log(`${who} 1 thread at ${(100 * median(peakShare)).toFixed(0)}% of the ${peakName} peak, its arithmetic per CPU second (peak per round ` +
       `${peakList.map((p) => p.toFixed(1)).join(', ')} GFLOP/s, measured by this process just before; per round ` +
