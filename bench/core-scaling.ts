@@ -15,7 +15,7 @@
 //   (--seconds: the blocks of both engines, in all)
 //
 // Prints `RESULT {...}` with both rates, the overall ratio and the median of the
-// per-block ratios (each 2t block over the mean of the 1t blocks either side of it);
+// per-block ratios (each 2t block over the two 1t blocks either side of it, together);
 // and the 1-thread share of the WASM SIMD peak, the peak timed on this thread right
 // after each 1t block (~20 ms), so the two figures see the same machine.
 import { DeadUnits } from '../src/core/dead-units.js';
@@ -37,7 +37,7 @@ export interface ScalingResult {
   samplesPerSecond1: number; samplesPerSecond2: number;
   /** samplesPerSecond2 / samplesPerSecond1 over all blocks */
   ratio: number;
-  /** median over 2t blocks of (2t block rate) / (mean rate of the 1t blocks before and after it) */
+  /** median over 2t blocks of (2t block rate) / (rate of the two 1t blocks before and after it, taken together) */
   blockRatioMedian: number;
   blocks: number;
   /** the WASM SIMD peak (wasm-peak.ts peakProbe), timed right after each 1t block, GFLOP/s: median */
@@ -112,7 +112,7 @@ try {
   const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
   const seconds1 = sum(t1), seconds2 = sum(t2);
   const steps1 = t1.length * blockSteps, steps2 = t2.length * blockSteps;
-  // rates are steps per second of each block; a 2t block's neighbours are the 1t blocks either side
+  // a 2t block against its neighbours: the 1t blocks either side, their steps over their time together
   const blockRatios = t2.map((b, i) => (t1[i] + t1[i + 1]) / 2 / b);
   const r: ScalingResult = {
     seconds1, steps1, seconds2, steps2,
