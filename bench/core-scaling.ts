@@ -18,14 +18,13 @@
 // per-block ratios (each 2t block over the two 1t blocks either side of it, together);
 // and the 1-thread share of the WASM SIMD peak, the peak timed on this thread right
 // after each 1t block (~20 ms), so the two figures see the same machine.
-import { DeadUnits } from '../src/core/dead-units.js';
-import { Heap } from '../src/core/memory.js';
 import type { Engine } from '../src/core/engine.js';
-import { initParams, planParams } from '../src/core/model.js';
-import { createOptimizer } from '../src/core/optimizers/index.js';
+import { Heap } from '../src/core/memory.js';
+import { initParams } from '../src/core/model.js';
 import { ThreadPool, threadEngine } from '../src/core/pool.js';
 import { Stream, permute } from '../src/core/rng.js';
 import { LOSS_STATS } from '../src/core/step-stats.js';
+import { buildEngine } from '../src/core/trainer.js';
 import type { TrainSpec } from '../src/core/types.js';
 import { loadDataset } from '../src/data/load.js';
 import { formatProblems, toTrainSpec, validateJobSpec } from '../src/spec/index.js';
@@ -57,28 +56,23 @@ function specFor(threads: number): TrainSpec {
   return toTrainSpec(v.spec);
 }
 
-const spec1 = specFor(1);
 const data = loadDataset({ name: 'mnist' });
-const n = data.train.n, batch = spec1.training.batchSize, batches = Math.floor(n / batch);
-const order = new Int32Array(n);
-permute(order, n, spec1.training.seed, Stream.shuffle, 1);
 
 interface Side { engine: Engine; pool: ThreadPool; step: number; spec: TrainSpec }
 
-/** The engine train() would build for `threads` (trainer.ts), on a pool of its own. */
+/** The engine train() builds for `threads` (trainer.ts buildEngine), on a pool of its own. */
 async function side(threads: number): Promise<Side> {
   const spec = specFor(threads);
   const pool = new ThreadPool(threads - 1);
-  const plan = planParams(spec.model, data.inputSize);
-  const factory = threadEngine(pool);
-  const heap = factory.heap!();
-  const optimizerBuffers: Float32Array[] = [];
-  const optimizer = createOptimizer(spec.optimizer, plan.size, (k) => { const b = heap.alloc(k); optimizerBuffers.push(b); return b; });
-  const deadUnits = DeadUnits.alloc(spec.model, heap);
-  const engine = await factory({ plan, spec, data, heap, optimizer, optimizerBuffers, deadUnits });
+  const { plan, engine } = await buildEngine(spec, data, threadEngine(pool));
   initParams(engine.params, plan, spec.model, spec.training.seed);
   return { engine, pool, step: 0, spec };
 }
+
+const one = await side(1), two = await side(2);
+const n = data.train.n, { batchSize: batch, seed } = one.spec.training, batches = Math.floor(n / batch);
+const order = new Int32Array(n);
+permute(order, n, seed, Stream.shuffle, 1);
 
 const stats = new Float64Array(LOSS_STATS.size);
 /** `steps` training steps on s; the seconds they took */
@@ -88,12 +82,11 @@ function run(s: Side, steps: number): number {
   for (let i = 0; i < steps; i++) {
     const b = s.step % batches, t = ++s.step;
     stats.fill(0);
-    s.engine.step(data.train, order, b * batch, batch, s.spec.training.seed, t, t % every === 0, stats);
+    s.engine.step(data.train, order, b * batch, batch, seed, t, t % every === 0, stats);
   }
   return (performance.now() - t0) / 1000;
 }
 
-const one = await side(1), two = await side(2);
 const peak = peakProbe(new Heap());
 try {
   // warm-up: compile, tier up, touch every buffer

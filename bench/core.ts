@@ -92,38 +92,34 @@ function workloadFlags(e: number, l: number | undefined): string[] {
   return ['--epochs', String(e), ...(l ? ['--limit', String(l)] : []), '--workload', workload];
 }
 
-/** Runs one contender; its stderr (progress) passes through, stdout carries the RESULT line. */
-function contender(label: string, round: number, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  const loadBefore = os.loadavg()[0];
-  process.stderr.write(`\n[round ${round}] ${label}: ${[cmd, ...args].join(' ')}\n`);
+/** Runs a child whose stderr (progress) passes through and whose stdout carries one `RESULT <json>` line. */
+function resultOf<T>(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ result: T | null; error?: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
-    child.on('error', (err) => resolve({ label, round, result: null, error: err.message, load: [loadBefore, os.loadavg()[0]] }));
+    child.on('error', (err) => resolve({ result: null, error: err.message }));
     child.on('close', (code, signal) => {
-      const load: [number, number] = [loadBefore, os.loadavg()[0]];
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) resolve({ label, round, result: null, error: `exited with ${signal ?? code}`, load });
-      else resolve({ label, round, result: JSON.parse(line.slice('RESULT '.length)) as ContenderResult, load });
+      if (code !== 0 || !line) resolve({ result: null, error: `exited with ${signal ?? code}` });
+      else resolve({ result: JSON.parse(line.slice('RESULT '.length)) as T });
     });
   });
 }
 
+/** Runs one contender (resultOf), with the load average before and after. */
+async function contender(label: string, round: number, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  const loadBefore = os.loadavg()[0];
+  process.stderr.write(`\n[round ${round}] ${label}: ${[cmd, ...args].join(' ')}\n`);
+  const { result, error } = await resultOf<ContenderResult>(cmd, args, env);
+  return { label, round, result, error, load: [loadBefore, os.loadavg()[0]] };
+}
+
 /** bench/core-scaling.ts once: 2t over 1t with both engines in one process, alternating in blocks. */
-function interleavedScaling(round: number, node: string, seconds: number): Promise<ScalingResult | null> {
+async function interleavedScaling(round: number, node: string, seconds: number): Promise<ScalingResult | null> {
   const args = [fileURLToPath(new URL('./core-scaling.js', import.meta.url)), '--seconds', String(seconds), '--workload', workload];
   process.stderr.write(`\n[round ${round}] ours, 1t and 2t interleaved: ${[node, ...args].join(' ')}\n`);
-  return new Promise((resolve) => {
-    const child = spawn(node, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (x: string) => { out += x; });
-    child.on('error', () => resolve(null));
-    child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      resolve(code === 0 && line ? (JSON.parse(line.slice('RESULT '.length)) as ScalingResult) : null);
-    });
-  });
+  return (await resultOf<ScalingResult>(node, args)).result;
 }
 
 function pytorchAvailable(env: NodeJS.ProcessEnv): Promise<boolean> {

@@ -14,6 +14,15 @@ function cpu(): number {
   return (u.user + u.system) / 1e6;
 }
 
+/** The peak streams' instance and their operands: n rows, reps passes over them per call. */
+function peakStreams(heap: Heap, variant: WasmVariant): { wasm: PeakExports; buf: Float32Array; n: number; reps: number } {
+  const wasm = new WebAssembly.Instance(gemmModule(variant), { env: { memory: heap.memory } }).exports as unknown as PeakExports;
+  const n = 128, reps = 200;
+  const buf = heap.alloc(n * 12); // 6 KiB: n·16 bytes of splat rows + n·32 of panel rows
+  for (let i = 0; i < buf.length; i++) buf[i] = 1 + ((i * 37) % 11) / 64;
+  return { wasm, buf, n, reps };
+}
+
 /** Median seconds per call over `samples` samples of ≥ 40 ms CPU time (or wall time) each. */
 function median(fn: () => void, samples: number, clock: () => number): number {
   const t0 = performance.now();
@@ -46,10 +55,7 @@ export interface WasmPeak {
  */
 export function measurePeak(heap: Heap, samples = 7, variant: WasmVariant = 'baseline', clock: 'cpu' | 'wall' = 'cpu'): WasmPeak {
   const now = clock === 'cpu' ? cpu : () => performance.now() / 1000;
-  const wasm = new WebAssembly.Instance(gemmModule(variant), { env: { memory: heap.memory } }).exports as unknown as PeakExports;
-  const n = 128, reps = 200;
-  const buf = heap.alloc(n * 12); // 6 KiB: n·16 bytes of splat rows + n·32 of panel rows
-  for (let i = 0; i < buf.length; i++) buf[i] = 1 + ((i * 37) % 11) / 64;
+  const { wasm, buf, n, reps } = peakStreams(heap, variant);
   let sink = 0;
   // FLOP per call: peakStream n/2 steps × 8 f32x4 mul+add; peakTile n steps × the same
   const stream = (n / 2) * 8 * 8 * reps / median(() => { sink += wasm.peakStream(buf.byteOffset, n, reps, 0.5); }, samples, now) / 1e9;
@@ -64,10 +70,7 @@ export function measurePeak(heap: Heap, samples = 7, variant: WasmVariant = 'bas
  * milliseconds in all and answers the better one's GFLOP/s.
  */
 export function peakProbe(heap: Heap, ms = 20): () => number {
-  const wasm = new WebAssembly.Instance(gemmModule('baseline'), { env: { memory: heap.memory } }).exports as unknown as PeakExports;
-  const n = 128, reps = 200;
-  const buf = heap.alloc(n * 12);
-  for (let i = 0; i < buf.length; i++) buf[i] = 1 + ((i * 37) % 11) / 64;
+  const { wasm, buf, n, reps } = peakStreams(heap, 'baseline');
   let sink = 0;
   const flop = (n / 2) * 8 * 8 * reps; // per call: peakStream's n/2 steps, peakTile's (given n/2) as many, × 8 f32x4 mul+add
   const t0 = performance.now();
