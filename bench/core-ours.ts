@@ -79,7 +79,7 @@ try {
     trainSamples: data.train.n, epochs, epochsTimed: timed,
     testAccuracy: result.testMetrics?.test_accuracy ?? null,
     peakRssMB: peakRssMB(),
-    baseRssMB, trainPeakRssMB, memoryBudgetMB: memoryBudgetMB(HIDDEN, threads, trainSpec0.training.batchSize, datasetFloats),
+    baseRssMB, trainPeakRssMB, memoryBudgetMB: memoryBudgetMB(HIDDEN, trainSpec0.training.batchSize, datasetFloats),
     info: `init ${spec.model.init ?? 'auto'}, shuffle per epoch, worker_threads data parallel, kernels ${kernelsSeen.join(' + ')}`,
   });
 } finally {

@@ -6,8 +6,9 @@
 //
 // Each engine is the one train() builds (threadEngine over its own ThreadPool, the
 // spec's optimizer, dead_units tracking) and runs engine.step, the whole parallel step:
-// forward and backward on every thread, barrier, reduce + grad_norm + Adam on each
-// thread's slice, update_ratio on the trainer's sampled steps. Not timed: the trainer's
+// forward and the row-wise backward on every thread's rows, barrier, then on each
+// thread's block of every layer's units the weight gradients, grad_norm and Adam, and
+// update_ratio on the trainer's sampled steps. Not timed: the trainer's
 // few microseconds of per-step bookkeeping and the per-epoch work (shuffle, evaluation),
 // the same for both thread counts.
 //

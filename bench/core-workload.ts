@@ -74,16 +74,17 @@ export function workloadJobSpec(hidden: number[], threads: number, epochs: numbe
 }
 
 /**
- * The memory a training job cannot do without, MB: parameters, gradients (one buffer
- * per thread), Adam's two state buffers, every thread's activations and their
- * gradients (Z, A, dZ, dA per layer for its rows), and one float32 copy of the data set
+ * The memory a training job cannot do without, MB: parameters, gradients (one buffer,
+ * which every thread writes its blocks of units into), Adam's two state buffers, the
+ * activations and their gradients (Z, A, dZ, dA per layer, for the batch's rows over
+ * all threads), and one float32 copy of the data set
  * (features and labels of every split). Peak RSS is judged against it (issue 13: ≤ 1.5×).
  */
-export function memoryBudgetMB(hidden: number[], threads: number, batch: number, datasetFloats: number): number {
+export function memoryBudgetMB(hidden: number[], batch: number, datasetFloats: number): number {
   const shapes = layerShapes(hidden);
   const params = shapes.reduce((s, [i, o]) => s + i * o + o, 0);
   const widths = INPUT + shapes.reduce((s, [, o]) => s + o, 0);
-  const floats = params * (1 + threads + 2) + 4 * batch * widths + datasetFloats;
+  const floats = params * (1 + 1 + 2) + 4 * batch * widths + datasetFloats;
   return (floats * 4) / 2 ** 20;
 }
 

@@ -1,6 +1,6 @@
 // Where a training step runs. LocalEngine runs it on the calling thread; the engine of
-// pool.ts splits the minibatch across worker_threads and the update across parameter
-// ranges. Both leave the same parameters behind (up to summation order), add the
+// pool.ts splits the minibatch's rows across worker_threads, then the weight gradients
+// and the update across blocks of every layer's units. Both leave the same parameters behind (up to summation order), add the
 // batch's loss sum and correct count to `stats`, and report per-layer sums in
 // `layerStats`, so the trainer cannot tell them apart.
 import type { Dataset, Split } from './dataset.js';
@@ -8,12 +8,12 @@ import type { DeadUnits } from './dead-units.js';
 import { evaluateSplit, inferenceOptions, type EvalResult, type InferenceOptions } from './evaluate.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { Heap } from './memory.js';
-import type { ParamPlan, Replica } from './model.js';
+import type { ParamBlock, ParamPlan, Replica } from './model.js';
 import type { Optimizer } from './optimizers/index.js';
 import { createShard } from './shard.js';
 import { LAYER_STATS, LOSS_STATS } from './step-stats.js';
 import type { TrainSpec } from './types.js';
-import { updateRange, type UpdateContext } from './update.js';
+import { gradientsAndUpdate, type UpdateContext } from './update.js';
 
 export interface Engine {
   readonly params: Float32Array;
@@ -75,6 +75,7 @@ export class LocalEngine implements Engine {
   readonly deadUnits: DeadUnits | null;
   private readonly ctx: ForwardContext = { dropout: 'train', seed: 0, key: 0, rowOffset: 0 };
   private readonly update: UpdateContext;
+  private readonly blocks: ParamBlock[];
   private readonly data: Dataset;
   private readonly infer: InferenceOptions;
   private readonly evalOut: Float32Array;
@@ -87,8 +88,9 @@ export class LocalEngine implements Engine {
     this.grads = heap.alloc(plan.size);
     const shard = createShard({
       plan, model: spec.model, loss: spec.loss, task: o.data.task, regularization: spec.regularization, optimizer: o.optimizer,
-      heap, maxRows: spec.training.batchSize, params: this.params, grads: [this.grads], shard: 0, snapshot: heap.alloc(plan.size),
+      heap, maxRows: spec.training.batchSize, params: this.params, grads: this.grads, shard: 0, threads: 1, snapshot: heap.alloc(plan.size),
     });
+    this.blocks = shard.blocks;
     this.replica = shard.replica;
     this.kernels = [shard.replica.kernels.name];
     this.replica.trackAlive(o.deadUnits);
@@ -109,7 +111,7 @@ export class LocalEngine implements Engine {
     const r = this.replica;
     r.trainShard(split, order, start, 0, rows, rows, seed, t, this.ctx);
     addLossStats(stats, r.stats, 0);
-    updateRange(this.update, 0, this.params.length, t, sampleRatio, this.layerStats);
+    gradientsAndUpdate(r, this.blocks, this.update, rows, t, sampleRatio, this.layerStats);
   }
 
   async close(): Promise<void> { /* nothing to release */ }

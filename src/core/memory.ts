@@ -72,3 +72,47 @@ export class Heap {
     return new Float32Array(this.memory.buffer, byteOffset, n);
   }
 }
+
+/**
+ * Activation buffers of a minibatch split by rows over `threads` threads. Every
+ * alloc(n) is thread `shard`'s n floats (its maxRows rows of one tensor) at the same
+ * place of a threads·n block on every thread, so shard k's rows follow shard k − 1's
+ * and whole(v) is the tensor over the whole batch: the weight gradient of a block of a
+ * layer's units is then one product over all of the batch's rows, on one thread.
+ * Thread 0 takes the blocks from its Heap; the others are handed `blocks` and replay
+ * the same allocations in the same order.
+ */
+export class RowBlocks {
+  /** [byte offset, floats per thread] of every block, in allocation order */
+  readonly blocks: Array<[number, number]>;
+  private next = 0;
+  private readonly wholes = new Map<number, Float32Array>();
+
+  constructor(private readonly source: Heap | WebAssembly.Memory, readonly threads: number, readonly shard: number,
+    blocks?: Array<[number, number]>) {
+    if (blocks === undefined && !(source instanceof Heap)) throw new Error('RowBlocks: a thread other than the first replays the blocks it is given');
+    this.blocks = blocks ?? [];
+  }
+
+  alloc(n: number): Float32Array {
+    let whole: Float32Array;
+    if (this.source instanceof Heap) {
+      whole = this.source.alloc(this.threads * n);
+      this.blocks.push([whole.byteOffset, n]);
+    } else {
+      const b = this.blocks[this.next++];
+      if (!b || b[1] !== n) throw new Error(`RowBlocks: allocation ${this.next} of ${n} floats does not match the first thread's ${b ? b[1] : 'none'}`);
+      whole = new Float32Array(this.source.buffer, b[0], this.threads * n);
+    }
+    const mine = whole.subarray(this.shard * n, (this.shard + 1) * n);
+    this.wholes.set(mine.byteOffset, whole);
+    return mine;
+  }
+
+  /** The whole batch's buffer of a view alloc() answered. */
+  whole(v: Float32Array): Float32Array {
+    const w = this.wholes.get(v.byteOffset);
+    if (!w) throw new Error('RowBlocks.whole: not a view this allocator made');
+    return w;
+  }
+}

@@ -1,19 +1,19 @@
 // A dense network laid out for speed and for threads: every parameter lives in one
 // flat Float32Array (weights, biases and PReLU slopes of all layers, in spec order),
-// gradients in another of the same length, so the optimizer step is one pass and
-// reducing per-thread gradients is one vector sum. A Replica owns the activations of
-// one shard of a minibatch; each worker thread has its own Replica over the shared
-// parameters.
+// gradients in another of the same length, so the optimizer steps a range of it in one
+// pass. A Replica owns the activations of one shard of a minibatch (its rows of
+// buffers laid out for the whole batch, RowBlocks); each worker thread has its own
+// Replica over the shared parameters and gradient.
 import { alphaOf } from './activations.js';
 import type { DeadUnits } from './dead-units.js';
 import { initWeights, resolveInit } from './init.js';
 import { Dense } from './layers/dense.js';
 import { Dropout } from './layers/dropout.js';
-import type { ForwardContext, Layer, ParamEntry } from './layers/layer.js';
+import type { ForwardContext, Layer, ParamEntry, UnitBlock } from './layers/layer.js';
 import { Maxout } from './layers/maxout.js';
 import { crossEntropyBackward, crossEntropyForward } from './losses/cross-entropy.js';
 import { mseBackward, mseForward } from './losses/mse.js';
-import type { Heap } from './memory.js';
+import { Heap, RowBlocks } from './memory.js';
 import type { Kernels } from './kernels/types.js';
 import { LOSS_STATS } from './step-stats.js';
 import type { Split, Task } from './dataset.js';
@@ -81,6 +81,23 @@ function view(buf: Float32Array, plan: ParamPlan, layer: number, kind: ParamEntr
   return e ? buf.subarray(e.offset, e.offset + e.length) : null;
 }
 
+/**
+ * Rows [from, to) of a weight matrix with n rows that thread k of T computes gradients
+ * for and updates: contiguous, 4-row aligned (the GEMM's register tile), thread order.
+ */
+export function unitRange(n: number, k: number, T: number): [number, number] {
+  const per = Math.ceil(n / T / 4) * 4;
+  return [Math.min(n, k * per), Math.min(n, (k + 1) * per)];
+}
+
+/** One trainable layer's block of weight rows on one thread, and the flat-buffer ranges of its parameters. */
+export interface ParamBlock {
+  layer: number;
+  block: UnitBlock;
+  /** [from, to) of params/grads: the block's weight rows, then its biases (and slopes) */
+  ranges: Array<[number, number]>;
+}
+
 export class Replica {
   readonly layers: Layer[];
   readonly X: Float32Array; // (maxRows, inputSize)
@@ -89,17 +106,26 @@ export class Replica {
   /** this shard's loss sum and correct predictions (LOSS_STATS) since the last reset */
   readonly stats = new Float64Array(LOSS_STATS.size);
   private readonly fusedSoftmaxCE: boolean;
+  /** each layer's input over the whole batch (RowBlocks.whole) */
+  private readonly wholeInputs: Float32Array[];
+  /** every layer's weights as one block, for backward() */
+  private readonly allBlocks: ParamBlock[];
 
+  /**
+   * `buffers`: where the replica's per-row tensors live, a Heap for a replica of its own or
+   * this thread's RowBlocks when the batch is split over threads.
+   */
   constructor(readonly plan: ParamPlan, readonly model: ModelSpec, readonly loss: LossName, readonly task: Task,
-    params: Float32Array, grads: Float32Array, heap: Heap, readonly maxRows: number, readonly kernels: Kernels) {
-    this.X = heap.alloc(maxRows * plan.inputSize);
+    params: Float32Array, grads: Float32Array, buffers: Heap | RowBlocks, readonly maxRows: number, readonly kernels: Kernels) {
+    const rb = buffers instanceof Heap ? new RowBlocks(buffers, 1, 0) : buffers;
+    this.X = rb.alloc(maxRows * plan.inputSize);
     if (task === 'classification') {
-      const l = heap.alloc(maxRows);
+      const l = rb.alloc(maxRows);
       this.labels = new Int32Array(l.buffer, l.byteOffset, maxRows);
       this.targets = null;
     } else {
       this.labels = null;
-      this.targets = heap.alloc(maxRows * plan.outputSize);
+      this.targets = rb.alloc(maxRows * plan.outputSize);
     }
     let inSize = plan.inputSize;
     this.layers = model.layers.map((l, i): Layer => {
@@ -108,13 +134,13 @@ export class Replica {
         layer = new Dense(i, inSize, l.units, l.activation, alphaOf(l),
           { W: view(params, plan, i, 'weight')!, b: view(params, plan, i, 'bias')!, alpha: view(params, plan, i, 'alpha') },
           { W: view(grads, plan, i, 'weight')!, b: view(grads, plan, i, 'bias')!, alpha: view(grads, plan, i, 'alpha') },
-          heap, maxRows);
+          rb, maxRows);
       } else if (l.type === 'maxout') {
         layer = new Maxout(i, inSize, l.units, l.pieces,
           { W: view(params, plan, i, 'weight')!, b: view(params, plan, i, 'bias')! },
-          { W: view(grads, plan, i, 'weight')!, b: view(grads, plan, i, 'bias')! }, heap, maxRows);
+          { W: view(grads, plan, i, 'weight')!, b: view(grads, plan, i, 'bias')! }, rb, maxRows);
       } else {
-        layer = new Dropout(i, inSize, l.rate, heap, maxRows);
+        layer = new Dropout(i, inSize, l.rate, rb, maxRows);
       }
       inSize = layer.outSize;
       return layer;
@@ -122,6 +148,34 @@ export class Replica {
     const last = this.layers[this.layers.length - 1];
     this.fusedSoftmaxCE = loss === 'cross-entropy' && last instanceof Dense && last.activation === 'softmax';
     if (this.fusedSoftmaxCE) (last as Dense).lossGivesDZ = true;
+    this.wholeInputs = this.layers.map((_, i) => rb.whole(i === 0 ? this.X : this.layers[i - 1].out));
+    this.allBlocks = this.blocks(0, 1);
+  }
+
+  /**
+   * Thread k of T's blocks of every trainable layer's weight rows (unitRange), each with
+   * the ranges of its weights, biases and slopes in the flat buffers: what paramGrads
+   * computes and the update then steps. Made once per run.
+   */
+  blocks(k: number, T: number): ParamBlock[] {
+    const out: ParamBlock[] = [];
+    this.layers.forEach((l, i) => {
+      if (l.paramRows === 0) return;
+      const [from, to] = unitRange(l.paramRows, k, T);
+      const ranges: Array<[number, number]> = [];
+      for (const e of this.plan.entries) {
+        if (e.layer !== i) continue;
+        const per = e.kind === 'weight' ? l.inSize : 1; // floats per weight row
+        if (to > from) ranges.push([e.offset + from * per, e.offset + to * per]);
+      }
+      out.push({ layer: i, block: l.block(from, to), ranges });
+    });
+    return out;
+  }
+
+  /** The parameter gradients of one block over the batch's first `rows` rows, once every thread's backwardData is done. */
+  paramGrads(rows: number, b: ParamBlock): void {
+    this.layers[b.layer].paramGrads(this.kernels, rows, this.maxRows, this.wholeInputs[b.layer], b.block);
   }
 
   get output(): Float32Array { return this.layers[this.layers.length - 1].out; }
@@ -152,8 +206,9 @@ export class Replica {
   /**
    * The gradient of one shard: the minibatch is samples order[start, start+batch) of
    * split, this shard its rows [first, first+rows) (dropout masks are keyed by that
-   * position in the batch), and the loss is the mean over all `batch` rows. Overwrites
-   * this replica's gradients; its loss sum and correct count are left in `stats`.
+   * position in the batch), and the loss is the mean over all `batch` rows. Runs the
+   * row-wise part of backprop (backwardData); the parameter gradients are paramGrads'
+   * once every shard is done. Its loss sum and correct count are left in `stats`.
    */
   trainShard(split: Split, order: Int32Array | null, start: number, first: number, rows: number, batch: number,
     seed: number, step: number, ctx: ForwardContext): void {
@@ -162,7 +217,7 @@ export class Replica {
     this.stats.fill(0);
     this.forward(rows, ctx);
     this.accumulateLoss(rows);
-    this.backward(rows, batch, ctx);
+    this.backwardData(rows, batch, ctx);
   }
 
   forward(rows: number, ctx: ForwardContext): Float32Array {
@@ -179,17 +234,20 @@ export class Replica {
     else mseForward(last.out, rows, C, this.targets, this.labels, 0, this.stats);
   }
 
-  /** Backprop of the batch-mean loss; `batch` is the whole minibatch size (all shards). */
+  /** Backprop of the batch-mean loss, all of it, for a replica that holds the whole batch; `batch` is its size. */
   backward(rows: number, batch: number, ctx: ForwardContext): void {
+    this.backwardData(rows, batch, ctx);
+    for (const b of this.allBlocks) this.paramGrads(rows, b);
+  }
+
+  /** The row-wise part of backprop on this shard's rows: ∂loss/∂Z of every layer; `batch` is the whole minibatch size (all shards). */
+  backwardData(rows: number, batch: number, ctx: ForwardContext): void {
     const last = this.layers[this.layers.length - 1];
     const C = this.plan.outputSize;
     if (this.fusedSoftmaxCE) crossEntropyBackward(last.out, rows, C, this.labels!, 0, 1 / batch, last.dOut);
     else mseBackward(last.out, rows, C, this.targets, this.labels, 0, batch, last.dOut);
     for (let i = this.layers.length - 1; i >= 0; i--) {
-      const l = this.layers[i];
-      const X = i === 0 ? this.X : this.layers[i - 1].out;
-      const dX = i === 0 ? null : this.layers[i - 1].dOut;
-      l.backward(this.kernels, rows, X, dX, ctx);
+      this.layers[i].backwardData(this.kernels, rows, i === 0 ? null : this.layers[i - 1].dOut, ctx);
     }
   }
 }

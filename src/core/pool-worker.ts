@@ -3,14 +3,14 @@
 import { parentPort } from 'node:worker_threads';
 import type { Split } from './dataset.js';
 import type { ForwardContext } from './layers/layer.js';
-import { Heap } from './memory.js';
+import { Heap, RowBlocks } from './memory.js';
 import { createOptimizer } from './optimizers/index.js';
 import { DeadUnits } from './dead-units.js';
 import { evaluateRows } from './evaluate.js';
 import { CMD, CTRL, barrier, evalRange, learningRateCell, waitWhileEqual, type AttachMessage, type SharedSplit } from './pool.js';
 import { createShard } from './shard.js';
 import { LAYER_STATS, LOSS_STATS } from './step-stats.js';
-import { shardRange, updateRange } from './update.js';
+import { gradientsAndUpdate } from './update.js';
 
 parentPort!.on('message', (m: AttachMessage) => {
   if (m.type !== 'attach') return;
@@ -26,16 +26,14 @@ function serve(m: AttachMessage): void {
   const buf = m.memory.buffer, P = m.plan.size, o = m.offsets;
   const f32 = (off: number, n: number) => new Float32Array(buf, off, n);
   const params = f32(o.params, P);
-  const allGrads = o.grads.map((g) => f32(g, P));
-  const grads = allGrads[m.shard];
   let nextState = 0;
   // this thread's Optimizer object over the state buffers the calling thread allocated
   const optimizer = createOptimizer(m.optimizer, P, (n) => f32(m.optimizerOffsets[nextState++], n));
-  const { replica, update } = createShard({
+  const { replica, update, blocks } = createShard({
     plan: m.plan, model: m.model, loss: m.loss, task: m.task, regularization: m.regularization, optimizer,
-    heap, maxRows: m.maxShardRows, params, grads: allGrads, shard: m.shard, snapshot: f32(o.snapshot, P), kernels: m.kernels,
+    heap, rows: new RowBlocks(m.memory, m.threads, m.shard, m.rowBlocks), maxRows: m.maxShardRows, params,
+    grads: f32(o.grads, P), shard: m.shard, threads: m.threads, snapshot: f32(o.snapshot, P), kernels: m.kernels,
   });
-  const [from, to] = shardRange(P, m.shard, m.threads);
   const ctrl = new Int32Array(buf, o.ctrl, 16);
   const learningRate = learningRateCell(ctrl);
   if (o.deadUnits >= 0) replica.trackAlive(new DeadUnits(m.model, new Uint8Array(buf, o.deadUnits, DeadUnits.size(m.model))));
@@ -71,16 +69,14 @@ function serve(m: AttachMessage): void {
     }
     const rows = ctrl[CTRL.rows], shardRows = ctrl[CTRL.shardRows], step = ctrl[CTRL.step];
     const first = m.shard * shardRows, mine = Math.max(0, Math.min(shardRows, rows - first));
-    if (mine === 0) {
-      stats.fill(0);
-      grads.fill(0);
-    } else {
+    if (mine === 0) stats.fill(0);
+    else {
       replica.trainShard(split, idx, 0, first, mine, rows, ctrl[CTRL.seed], step, ctx);
       stats.set(replica.stats);
     }
     barrier(ctrl, m.threads, ++generation);
     optimizer.learningRate = learningRate[0];
-    updateRange(update, from, to, step, ctrl[CTRL.sample] === 1, partial);
+    gradientsAndUpdate(replica, blocks, update, rows, step, ctrl[CTRL.sample] === 1, partial);
     Atomics.add(ctrl, CTRL.done, 1);
     Atomics.notify(ctrl, CTRL.done);
   }

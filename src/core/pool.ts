@@ -1,10 +1,14 @@
-// Data parallelism over worker_threads. The calling thread plus (threads − 1) pool
-// threads each take a contiguous shard of every minibatch and run forward and backward
-// on their own Replica over the *shared* parameters, into their own gradient buffer.
-// After a barrier, each thread reduces, regularizes and applies the optimizer on its
-// own slice of the flat parameter buffer (update.ts). Everything lives in one shared
-// WebAssembly.Memory, so nothing is copied per step; steps are signalled with Atomics
-// on a small control array.
+// Data parallelism over worker_threads, in two phases per step. The calling thread
+// plus (threads − 1) pool threads each take a contiguous shard of every minibatch's
+// rows and run forward and the row-wise backward (∂loss/∂Z of every layer, dX) on
+// their own Replica over the *shared* parameters; each shard's activations are its rows
+// of buffers laid out for the whole batch (RowBlocks). After a barrier, each thread
+// takes a block of every layer's units instead: their weight gradients over all of the
+// batch's rows, then the update of those parameters while they are in cache (update.ts).
+// So there is one gradient buffer and nothing to reduce, and the parameters after a step
+// are the same whatever the thread count. Everything lives in one shared
+// WebAssembly.Memory, so nothing is copied per step; steps are signalled with Atomics on
+// a small control array.
 //
 // Threads are started once per process and reused across jobs (ThreadPool); a job
 // attaches them with `threadEngine(pool)`.
@@ -16,12 +20,12 @@ import { addLossStats, type Engine, type EngineFactory, type EngineInit, type Ev
 import { evalResult, evaluateRows, inferenceOptions, type EvalResult, type InferenceOptions } from './evaluate.js';
 import type { ForwardContext } from './layers/layer.js';
 import { kernelsChoice, type KernelsChoice } from './kernels/index.js';
-import { HEAP_BASE, Heap, createSharedMemory } from './memory.js';
+import { HEAP_BASE, Heap, RowBlocks, createSharedMemory } from './memory.js';
 import type { ParamPlan, Replica } from './model.js';
 import { createShard, type Shard } from './shard.js';
 import { LAYER_STATS, LOSS_STATS } from './step-stats.js';
 import type { LossName, ModelSpec, OptimizerSpec, RegularizationSpec } from './types.js';
-import { shardRange, updateRange } from './update.js';
+import { gradientsAndUpdate } from './update.js';
 
 // control array layout (Int32)
 export const CTRL = { seq: 0, done: 1, cmd: 2, rows: 3, step: 4, seed: 5, shardRows: 6, sample: 7, arrive: 8, split: 9, lr: 10 } as const;
@@ -57,7 +61,9 @@ export interface AttachMessage {
   /** the calling thread's kernels: each thread makes the same (results must not depend on which thread ran a shard) */
   kernels: KernelsChoice;
   /** byte offsets in `memory`; stats holds LOSS_STATS and partials LAYER_STATS per layer, one block per thread */
-  offsets: { params: number; grads: number[]; snapshot: number; ctrl: number; stats: number; partials: number; idx: number; deadUnits: number };
+  offsets: { params: number; grads: number; snapshot: number; ctrl: number; stats: number; partials: number; idx: number; deadUnits: number };
+  /** the calling thread's RowBlocks.blocks: where this thread's rows of the batch's activations are */
+  rowBlocks: Array<[number, number]>;
   /**
    * the training split: byte offsets into `buffers` where a buffer is given (a split the
    * loader already keeps on a SharedArrayBuffer is shared as it is, not copied), else
@@ -225,12 +231,12 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
     const batch = spec.training.batchSize;
     const maxShardRows = Math.ceil(batch / threads);
     const params = heap.alloc(plan.size);
-    const grads: Float32Array[] = [];
-    for (let k = 0; k < threads; k++) grads.push(heap.alloc(plan.size));
+    const grads = heap.alloc(plan.size);
     const snapshot = heap.alloc(plan.size);
+    const rows = new RowBlocks(heap, threads, 0);
     const shard = createShard({
       plan, model: spec.model, loss: spec.loss, task: data.task, regularization: spec.regularization, optimizer,
-      heap, maxRows: maxShardRows, params, grads, shard: 0, snapshot,
+      heap, rows, maxRows: maxShardRows, params, grads, shard: 0, threads, snapshot,
     });
     const layers = shard.update.weights.length;
     const ctrl = int32(heap, 16);
@@ -243,26 +249,26 @@ export function threadEngine(pool: ThreadPool): EngineFactory {
     const sharedTest = threads > 1 && data.test ? shareSplit(heap, data.test) : null;
     const infer = inferenceOptions(spec);
     const engine = new ThreadEngine({
-      params, shard, train: shared?.split ?? null, ctrl, stats, partials, idx, pool, threads, layers, deadUnits,
+      params, shard, train: shared?.split ?? null, ctrl, stats, partials, idx, pool, threads, maxShardRows, layers, deadUnits,
       evalSplits: { validation: sharedVal?.split ?? data.validation ?? null, test: sharedTest?.split ?? data.test ?? null },
       infer, evalOut: heap.alloc(maxShardRows * plan.outputSize),
     });
     if (threads === 1) return engine;
 
     const workers = pool.acquire(threads - 1);
-    // each thread's replica (activations, gradients of maxShardRows rows) and kernel scratch
-    const widest = Math.max(plan.inputSize, ...plan.widths, ...spec.model.layers.map((l) => (l.type === 'maxout' ? l.units * l.pieces : 0)));
-    const regionBytes = maxShardRows * widest * 4 * 6 * (spec.model.layers.length + 1) + 4 * 1024 * 1024;
+    // each thread's kernel scratch and evaluation output (its activations are its RowBlocks rows)
+    const regionBytes = maxShardRows * plan.outputSize * 4 + 4 * 1024 * 1024;
     const attached = await Promise.allSettled(workers.map((w, k) => new Promise<string>((resolve, reject) => {
       const msg: AttachMessage = {
         type: 'attach', memory: heap.memory, region: heap.reserve(regionBytes), plan, model: spec.model, loss: spec.loss,
         optimizer: spec.optimizer, optimizerOffsets: optimizerBuffers.map((b) => b.byteOffset), regularization: spec.regularization,
         task: data.task, threads, shard: k + 1, maxShardRows, kernels: kernelsChoice(shard.replica.kernels),
         offsets: {
-          params: params.byteOffset, grads: grads.map((g) => g.byteOffset), snapshot: snapshot.byteOffset,
+          params: params.byteOffset, grads: grads.byteOffset, snapshot: snapshot.byteOffset,
           ctrl: ctrl.byteOffset, stats: stats.byteOffset, partials: partials.byteOffset, idx: idx.byteOffset,
           deadUnits: deadUnits?.flags.byteOffset ?? -1,
         },
+        rowBlocks: rows.blocks,
         train: shared!.offsets, validation: sharedVal?.offsets ?? null, test: sharedTest?.offsets ?? null, infer,
       };
       const onMsg = (m: { type: string; error?: string; kernels?: string }) => {
@@ -311,6 +317,8 @@ interface ThreadEngineParts {
   idx: Int32Array;
   pool: ThreadPool;
   threads: number;
+  /** rows of each thread's shard: thread k takes rows [k·maxShardRows, (k+1)·maxShardRows) of every batch */
+  maxShardRows: number;
   /** trainable layers */
   layers: number;
   deadUnits: DeadUnits | null;
@@ -336,8 +344,6 @@ class ThreadEngine implements Engine {
   private done = 0;
   private generation = 0;
   private readonly partial0: Float64Array;
-  /** this thread's slice [from, to) of the parameter update */
-  private readonly range: [number, number];
 
   constructor(parts: ThreadEngineParts) {
     this.p = parts;
@@ -349,7 +355,6 @@ class ThreadEngine implements Engine {
     const n = LAYER_STATS.size * parts.layers;
     this.layerStats = new Float64Array(n);
     this.partial0 = parts.partials.subarray(0, n);
-    this.range = shardRange(parts.params.length, 0, parts.threads);
     this.deadUnits = parts.deadUnits;
     this.replica.trackAlive(parts.deadUnits);
     this.learningRate = learningRateCell(parts.ctrl);
@@ -358,7 +363,9 @@ class ThreadEngine implements Engine {
   step(split: Split, order: Int32Array | null, start: number, rows: number, seed: number, t: number,
     sampleRatio: boolean, stats: Float64Array): void {
     const T = this.threads, { ctrl, idx } = this.p;
-    const shardRows = Math.ceil(rows / T);
+    // fixed shards, so that shard k's rows always follow shard k − 1's in the RowBlocks
+    // buffers (a short last batch leaves the last threads less or nothing to do)
+    const shardRows = this.p.maxShardRows;
     if (T > 1) {
       for (let i = 0; i < rows; i++) idx[i] = order ? order[start + i] : start + i;
       ctrl[CTRL.cmd] = CMD.step; ctrl[CTRL.rows] = rows; ctrl[CTRL.step] = t; ctrl[CTRL.seed] = seed;
@@ -373,7 +380,7 @@ class ThreadEngine implements Engine {
     else r.trainShard(split, order, start, 0, rows0, rows, seed, t, this.ctx);
     addLossStats(stats, r.stats, 0);
     if (T > 1) barrier(ctrl, T, ++this.generation, STEP_WAIT_MS);
-    updateRange(this.p.shard.update, this.range[0], this.range[1], t, sampleRatio, this.partial0);
+    gradientsAndUpdate(r, this.p.shard.blocks, this.p.shard.update, rows, t, sampleRatio, this.partial0);
     if (T === 1) { this.layerStats.set(this.partial0); return; }
 
     this.waitForThreads();

@@ -38,14 +38,14 @@ function gemmNTPlain(M: number, N: number, K: number, A: Float32Array, B: Float3
   }
 }
 
-// C(M,N) = A(K,M)ᵀ · B(K,N): rank-1 updates C[i,:] += A[k,i] · B[k,:].
+// C(M,N) = A(K,M)ᵀ · B(K,N), A's k-steps lda apart: rank-1 updates C[i,:] += A[k,i] · B[k,:].
 function gemmTN(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array,
-  accumulate: boolean): void {
+  accumulate: boolean, lda = M): void {
   if (!accumulate) C.fill(0, 0, M * N);
   for (let k = 0; k < K; k++) {
     const b0 = k * N;
     for (let i = 0; i < M; i++) {
-      const a = A[k * M + i];
+      const a = A[k * lda + i];
       if (a === 0) continue; // ReLU zeros are common in dZ
       const c0 = i * N;
       for (let j = 0; j < N; j++) C[c0 + j] += a * B[b0 + j];
@@ -69,11 +69,10 @@ function gemmNN(M: number, N: number, K: number, A: Float32Array, B: Float32Arra
 }
 
 export const jsVectorKernels: VectorKernels = {
-  addInto(g, o, from, to) { for (let i = from; i < to; i++) g[i] += o[i]; },
   reluBackward(Z, dA, n) { for (let i = 0; i < n; i++) if (!(Z[i] > 0)) dA[i] = 0; },
-  columnSums(dZ, rows, units, db) {
+  columnSums(dZ, rows, units, db, stride = units) {
     db.fill(0, 0, units);
-    for (let r = 0; r < rows * units; r += units) for (let j = 0; j < units; j++) db[j] += dZ[r + j];
+    for (let r = 0; r < rows * stride; r += stride) for (let j = 0; j < units; j++) db[j] += dZ[r + j];
   },
   sumSquaredDiff(a, b, from, to) {
     let s = 0;

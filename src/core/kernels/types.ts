@@ -12,11 +12,8 @@
  * reference). Buffers are full-length views into the heap; [from, to) is the range.
  */
 export interface OptimizerKernels {
-  /**
-   * Adam over [from, to), completing the gradient on the way (g += o first, when o is
-   * given); answers Σg² of the completed gradient (double precision, sumSquares' order)
-   */
-  adam(p: Float32Array, g: Float32Array, o: Float32Array | null, m: Float32Array, v: Float32Array, from: number, to: number,
+  /** Adam over [from, to); answers Σg² (double precision, sumSquares' order) */
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, from: number, to: number,
     beta1: number, beta2: number, stepSize: number, invBiasCorrection2Sqrt: number, eps: number): number;
   rmsprop(p: Float32Array, g: Float32Array, sq: Float32Array, from: number, to: number, alpha: number, lr: number, eps: number): void;
   adagrad(p: Float32Array, g: Float32Array, sum: Float32Array, from: number, to: number, lr: number, eps: number): void;
@@ -24,8 +21,6 @@ export interface OptimizerKernels {
 
 /** Flat-vector passes of the parameter update (update.ts). */
 export interface VectorKernels {
-  /** g[i] += o[i] for i in [from, to) */
-  addInto(g: Float32Array, o: Float32Array, from: number, to: number): void;
   /** Σ g[i]² over [from, to), in double precision */
   sumSquares(g: Float32Array, from: number, to: number): number;
   /** Σ (a[i] − b[i])² over [from, to), in double precision */
@@ -34,8 +29,8 @@ export interface VectorKernels {
   copy(dst: Float32Array, src: Float32Array, from: number, to: number): void;
   /** ReLU': dA[i] = Z[i] > 0 ? dA[i] : 0 for i < n (dA becomes dZ in place) */
   reluBackward(Z: Float32Array, dA: Float32Array, n: number): void;
-  /** db[j] = Σ_r dZ[r·units + j] over r < rows, rows summed in order */
-  columnSums(dZ: Float32Array, rows: number, units: number, db: Float32Array): void;
+  /** db[j] = Σ_r dZ[r·stride + j] over r < rows and j < units, rows summed in order; stride defaults to units */
+  columnSums(dZ: Float32Array, rows: number, units: number, db: Float32Array, stride?: number): void;
 }
 
 export interface Kernels {
@@ -49,9 +44,13 @@ export interface Kernels {
    */
   gemmNT(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array,
     bias: Float32Array | null, accumulate: boolean, reluOut?: Float32Array | null): void;
-  /** C(M,N) = A(K,M)ᵀ · B(K,N) [+ C if accumulate] */
+  /**
+   * C(M,N) = A(K,M)ᵀ · B(K,N) [+ C if accumulate], A's k-steps lda floats apart (default
+   * M): with lda > M, A is a block of columns of a wider matrix (a block of a layer's
+   * units). Each C[i,j] is summed over k in the same order whatever the block.
+   */
   gemmTN(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array,
-    accumulate: boolean): void;
+    accumulate: boolean, lda?: number): void;
   /** C(M,N) = A(M,K) · B(K,N) [+ C if accumulate] */
   gemmNN(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array,
     accumulate: boolean): void;

@@ -19,19 +19,18 @@ interface GemmExports {
   gemmNT(M: number, N: number, K: number, a: number, b: number, c: number, bias: number,
     accumulate: number, scratch: number, reluOut: number): void;
   gemmTN(M: number, N: number, K: number, a: number, b: number, c: number,
-    accumulate: number, scratch: number): void;
+    accumulate: number, scratch: number, lda: number): void;
   gemmNN(M: number, N: number, K: number, a: number, b: number, c: number,
     accumulate: number, scratch: number): void;
-  adamUpdate(p: number, g: number, o: number, m: number, v: number, from: number, to: number,
+  adamUpdate(p: number, g: number, m: number, v: number, from: number, to: number,
     b1: number, b2: number, stepSize: number, invBc2Sqrt: number, eps: number): number;
   rmspropUpdate(p: number, g: number, sq: number, from: number, to: number, alpha: number, lr: number, eps: number): void;
   adagradUpdate(p: number, g: number, sum: number, from: number, to: number, lr: number, eps: number): void;
-  addInto(g: number, o: number, from: number, to: number): void;
   sumSquares(g: number, from: number, to: number): number;
   sumSquaredDiff(a: number, b: number, from: number, to: number): number;
   copyRange(dst: number, src: number, from: number, to: number): void;
   reluBackward(z: number, da: number, n: number): void;
-  columnSums(dz: number, rows: number, units: number, db: number): void;
+  columnSums(dz: number, rows: number, units: number, db: number, stride: number): void;
 }
 
 /**
@@ -118,24 +117,26 @@ export function createWasmKernels(heap: Heap, variant: WasmVariant = 'baseline')
       wasm.gemmNT(M, N, K, at(A, M * K, 'A'), at(B, N * K, 'B'), at(C, M * N, 'C'),
         bias === null ? 0 : at(bias, N, 'bias'), accumulate ? 1 : 0, scratch, reluOut ? at(reluOut, M * N, 'reluOut') : 0);
     },
-    gemmTN(M, N, K, A, B, C, accumulate) {
-      wasm.gemmTN(M, N, K, at(A, K * M, 'A'), at(B, K * N, 'B'), at(C, M * N, 'C'), accumulate ? 1 : 0, scratch);
+    gemmTN(M, N, K, A, B, C, accumulate, lda = M) {
+      if (lda < M) throw new RangeError(`lda ${lda} < M ${M}`);
+      wasm.gemmTN(M, N, K, at(A, K > 0 ? (K - 1) * lda + M : 0, 'A'), at(B, K * N, 'B'), at(C, M * N, 'C'), accumulate ? 1 : 0, scratch, lda);
     },
     gemmNN(M, N, K, A, B, C, accumulate) {
       wasm.gemmNN(M, N, K, at(A, M * K, 'A'), at(B, K * N, 'B'), at(C, M * N, 'C'), accumulate ? 1 : 0, scratch);
     },
     vector: {
-      addInto(g, o, from, to) { wasm.addInto(at(g, to, 'g'), at(o, to, 'o'), from, to); },
       sumSquares(g, from, to) { return wasm.sumSquares(at(g, to, 'g'), from, to); },
       sumSquaredDiff(a, b, from, to) { return wasm.sumSquaredDiff(at(a, to, 'a'), at(b, to, 'b'), from, to); },
       copy(dst, src, from, to) { wasm.copyRange(at(dst, to, 'dst'), at(src, to, 'src'), from, to); },
       reluBackward(Z, dA, n) { wasm.reluBackward(at(Z, n, 'Z'), at(dA, n, 'dA'), n); },
-      columnSums(dZ, rows, units, db) { wasm.columnSums(at(dZ, rows * units, 'dZ'), rows, units, at(db, units, 'db')); },
+      columnSums(dZ, rows, units, db, stride = units) {
+        if (stride < units) throw new RangeError(`stride ${stride} < units ${units}`);
+        wasm.columnSums(at(dZ, rows > 0 ? (rows - 1) * stride + units : 0, 'dZ'), rows, units, at(db, units, 'db'), stride);
+      },
     },
     optimizer: {
-      adam(p, g, o, m, v, from, to, b1, b2, stepSize, invBc2Sqrt, eps) {
-        return wasm.adamUpdate(at(p, to, 'params'), at(g, to, 'grads'), o ? at(o, to, 'other grads') : 0,
-          at(m, to, 'exp_avg'), at(v, to, 'exp_avg_sq'), from, to, b1, b2, stepSize, invBc2Sqrt, eps);
+      adam(p, g, m, v, from, to, b1, b2, stepSize, invBc2Sqrt, eps) {
+        return wasm.adamUpdate(at(p, to, 'params'), at(g, to, 'grads'), at(m, to, 'exp_avg'), at(v, to, 'exp_avg_sq'), from, to, b1, b2, stepSize, invBc2Sqrt, eps);
       },
       rmsprop(p, g, sq, from, to, alpha, lr, eps) {
         wasm.rmspropUpdate(at(p, to, 'params'), at(g, to, 'grads'), at(sq, to, 'square_avg'), from, to, alpha, lr, eps);

@@ -1,13 +1,17 @@
 // Dense (nn.Linear + activation):
 //   forward   Z = X·Wᵀ + b,  A = act(Z)       X (B,in), W (out,in), b (out), Z/A (B,out)
-//   backward  dZ = dA ⊙ act'(Z)               (in place in dOut)
-//             dW = dZᵀ·X,  db = Σ_rows dZ,  dX = dZ·W
+//   backward  dZ = dA ⊙ act'(Z)               (in place in dOut)   backwardData, per thread
+//             dX = dZ·W
+//             dW = dZᵀ·X,  db = Σ_rows dZ                        paramGrads, per block of units
+// PReLU's dα is a sum over rows taken while dA is at hand: each thread sums its rows
+// into its own alphaGrad, and paramGrads adds the threads' sums in thread order.
 import { activationBackward, activationForward } from '../activations.js';
-import type { Heap } from '../memory.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Activation } from '../types.js';
 import { markAlive } from '../dead-units.js';
-import type { ForwardContext, Layer } from './layer.js';
+import type { ForwardContext, Layer, LayerBuffers, UnitBlock } from './layer.js';
+
+interface DenseBlock extends UnitBlock { dZ: Float32Array; dW: Float32Array; db: Float32Array; dAlpha: Float32Array | null }
 
 export interface DenseParams { W: Float32Array; b: Float32Array; alpha: Float32Array | null }
 
@@ -15,6 +19,10 @@ export class Dense implements Layer {
   readonly Z: Float32Array;
   readonly out: Float32Array;
   readonly dOut: Float32Array;
+  /** PReLU: this thread's Σ over its rows of ∂loss/∂α (units) */
+  private readonly alphaGrad: Float32Array | null;
+  private readonly wholeDZ: Float32Array;
+  private readonly wholeAlphaGrad: Float32Array | null;
   /** when the loss already wrote ∂loss/∂Z into dOut (softmax + cross-entropy) */
   lossGivesDZ = false;
   /** ReLU only: this layer's dead_units flags, set for units positive in a training forward pass */
@@ -22,11 +30,16 @@ export class Dense implements Layer {
 
   constructor(readonly index: number, readonly inSize: number, readonly outSize: number,
     readonly activation: Activation, readonly alpha: number,
-    readonly p: DenseParams, readonly g: DenseParams, heap: Heap, maxRows: number) {
-    this.Z = heap.alloc(maxRows * outSize);
-    this.out = activation === 'linear' ? this.Z : heap.alloc(maxRows * outSize);
-    this.dOut = heap.alloc(maxRows * outSize);
+    readonly p: DenseParams, readonly g: DenseParams, buffers: LayerBuffers, maxRows: number) {
+    this.Z = buffers.alloc(maxRows * outSize);
+    this.out = activation === 'linear' ? this.Z : buffers.alloc(maxRows * outSize);
+    this.dOut = buffers.alloc(maxRows * outSize);
+    this.wholeDZ = buffers.whole(this.dOut);
+    this.alphaGrad = g.alpha ? buffers.alloc(outSize) : null;
+    this.wholeAlphaGrad = this.alphaGrad ? buffers.whole(this.alphaGrad) : null;
   }
+
+  get paramRows(): number { return this.outSize; }
 
   forward(k: Kernels, rows: number, X: Float32Array, ctx: ForwardContext): void {
     if (this.activation === 'relu') {
@@ -39,15 +52,36 @@ export class Dense implements Layer {
     if (this.alive && ctx.dropout === 'train') markAlive(this.out, rows, this.outSize, this.alive);
   }
 
-  backward(k: Kernels, rows: number, X: Float32Array, dX: Float32Array | null): void {
+  backwardData(k: Kernels, rows: number, dX: Float32Array | null): void {
     const n = rows * this.outSize, units = this.outSize;
     const dZ = this.dOut;
-    if (this.g.alpha) this.g.alpha.fill(0);
+    if (this.alphaGrad) this.alphaGrad.fill(0);
     if (this.lossGivesDZ) { /* dOut already holds dZ */ }
     else if (this.activation === 'relu') k.vector.reluBackward(this.Z, dZ, n);
-    else activationBackward(this.activation, this.Z, this.out, dZ, n, units, this.alpha, this.p.alpha, this.g.alpha);
-    k.gemmTN(units, this.inSize, rows, dZ, X, this.g.W, false);
-    k.vector.columnSums(dZ, rows, units, this.g.b); // db = Σ_rows dZ
+    else activationBackward(this.activation, this.Z, this.out, dZ, n, units, this.alpha, this.p.alpha, this.alphaGrad);
     if (dX) k.gemmNN(rows, this.inSize, units, dZ, this.p.W, dX, false);
+  }
+
+  block(from: number, to: number): DenseBlock {
+    const d = this.inSize;
+    return {
+      from, to, dZ: this.wholeDZ.subarray(from), dW: this.g.W.subarray(from * d, to * d), db: this.g.b.subarray(from, to),
+      dAlpha: this.g.alpha ? this.g.alpha.subarray(from, to) : null,
+    };
+  }
+
+  paramGrads(k: Kernels, rows: number, maxRows: number, X: Float32Array, b: UnitBlock): void {
+    const { from, to, dZ, dW, db, dAlpha } = b as DenseBlock, units = this.outSize;
+    if (to <= from) return;
+    k.gemmTN(to - from, this.inSize, rows, dZ, X, dW, false, units);
+    k.vector.columnSums(dZ, rows, to - from, db, units); // db = Σ_rows dZ
+    if (dAlpha) {
+      const parts = this.wholeAlphaGrad!, threads = Math.ceil(rows / maxRows);
+      for (let j = from; j < to; j++) {
+        let s = 0;
+        for (let t = 0; t < threads; t++) s += parts[t * units + j];
+        dAlpha[j - from] = s;
+      }
+    }
   }
 }

@@ -12,9 +12,8 @@
 // layers the weight-scaled output is only an approximation of the geometric-mean
 // ensemble. `mc` mode estimates E[f(mask ⊙ x)] by sampling masks (Monte-Carlo dropout).
 import { Stream, hash32 } from '../rng.js';
-import type { Heap } from '../memory.js';
 import type { Kernels } from '../kernels/types.js';
-import type { ForwardContext, Layer } from './layer.js';
+import type { ForwardContext, Layer, LayerBuffers, UnitBlock } from './layer.js';
 
 export class Dropout implements Layer {
   readonly mask: Float32Array; // (B, width): 0 or 1/(1 − p)
@@ -23,10 +22,12 @@ export class Dropout implements Layer {
   private readonly threshold: number; // drop when 32-bit hash < p·2^32
   private active = false;
 
-  constructor(readonly index: number, readonly inSize: number, readonly rate: number, heap: Heap, maxRows: number) {
-    this.mask = heap.alloc(maxRows * inSize);
-    this.out = heap.alloc(maxRows * inSize);
-    this.dOut = heap.alloc(maxRows * inSize);
+  readonly paramRows = 0;
+
+  constructor(readonly index: number, readonly inSize: number, readonly rate: number, buffers: LayerBuffers, maxRows: number) {
+    this.mask = buffers.alloc(maxRows * inSize);
+    this.out = buffers.alloc(maxRows * inSize);
+    this.dOut = buffers.alloc(maxRows * inSize);
     this.threshold = Math.floor(rate * 4294967296);
   }
 
@@ -46,7 +47,11 @@ export class Dropout implements Layer {
     }
   }
 
-  backward(_k: Kernels, rows: number, _X: Float32Array, dX: Float32Array | null): void {
+  block(from: number, to: number): UnitBlock { return { from, to }; }
+
+  paramGrads(): void { /* no parameters */ }
+
+  backwardData(_k: Kernels, rows: number, dX: Float32Array | null): void {
     if (!dX) return;
     const n = rows * this.inSize;
     if (!this.active) { dX.set(this.dOut.subarray(0, n)); return; }

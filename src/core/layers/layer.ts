@@ -1,4 +1,8 @@
 import type { Kernels } from '../kernels/types.js';
+import type { RowBlocks } from '../memory.js';
+
+/** Where a layer's per-row buffers come from: this thread's rows of tensors laid out for the whole batch. */
+export type LayerBuffers = Pick<RowBlocks, 'alloc' | 'whole'>;
 
 /**
  * Per-step context, one mutable object per replica (no allocation per step).
@@ -25,8 +29,28 @@ export interface Layer {
   /** ∂loss/∂A (rows, outSize): written by the next layer's backward, or by the loss */
   readonly dOut: Float32Array;
   forward(k: Kernels, rows: number, X: Float32Array, ctx: ForwardContext): void;
-  /** consumes dOut (may overwrite it), writes this layer's parameter gradients and dX (if not null) */
-  backward(k: Kernels, rows: number, X: Float32Array, dX: Float32Array | null, ctx: ForwardContext): void;
+  /**
+   * The row-wise half of backprop on this thread's rows: consumes dOut (may overwrite
+   * it), leaves ∂loss/∂Z for paramGrads and writes dX (if not null).
+   */
+  backwardData(k: Kernels, rows: number, dX: Float32Array | null, ctx: ForwardContext): void;
+  /** rows of the weight matrix (units, or units·pieces); 0 for a layer without parameters */
+  readonly paramRows: number;
+  /** the views paramGrads needs for rows [from, to) of the weight matrix, made once (a step allocates nothing) */
+  block(from: number, to: number): UnitBlock;
+  /**
+   * The other half, after every thread's backwardData: the gradients of one block of
+   * the weight matrix's rows (and of their biases and slopes), summed over the first
+   * `rows` rows of the whole batch (LayerBuffers.whole); X is the layer's whole input.
+   * `maxRows` is each thread's share of rows (the threads with data are ⌈rows / maxRows⌉).
+   */
+  paramGrads(k: Kernels, rows: number, maxRows: number, X: Float32Array, b: UnitBlock): void;
+}
+
+/** A block [from, to) of a layer's weight-matrix rows (with layer-specific views). */
+export interface UnitBlock {
+  from: number;
+  to: number;
 }
 
 /** A trainable tensor inside the flat parameter buffer, named as in PyTorch's state_dict. */

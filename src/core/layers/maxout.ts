@@ -2,10 +2,13 @@
 //   forward   Z = X·Wᵀ + b  with units·pieces rows, piece k of unit u at row u·pieces + k
 //             A[u] = max_k Z[u·pieces + k]   (first maximum on ties)
 //   backward  only the selected piece receives the gradient: dZ[u·pieces + k*] = dA[u]
+//             dX = dZ·W (backwardData, per thread); dW = dZᵀ·X, db = Σ_rows dZ
+//             (paramGrads, per block of W's units·pieces rows)
 //   X (B,in), W (units·pieces, in), b (units·pieces), Z (B, units·pieces), A (B, units)
-import type { Heap } from '../memory.js';
 import type { Kernels } from '../kernels/types.js';
-import type { Layer } from './layer.js';
+import type { Layer, LayerBuffers, UnitBlock } from './layer.js';
+
+interface MaxoutBlock extends UnitBlock { dZ: Float32Array; dW: Float32Array; db: Float32Array }
 
 export interface MaxoutParams { W: Float32Array; b: Float32Array }
 
@@ -16,17 +19,21 @@ export class Maxout implements Layer {
   readonly out: Float32Array;
   readonly dOut: Float32Array;
   private readonly zWidth: number;
+  private readonly wholeDZ: Float32Array;
 
   constructor(readonly index: number, readonly inSize: number, readonly outSize: number, readonly pieces: number,
-    readonly p: MaxoutParams, readonly g: MaxoutParams, heap: Heap, maxRows: number) {
+    readonly p: MaxoutParams, readonly g: MaxoutParams, buffers: LayerBuffers, maxRows: number) {
     this.zWidth = outSize * pieces;
-    this.Z = heap.alloc(maxRows * this.zWidth);
-    this.dZ = heap.alloc(maxRows * this.zWidth);
-    const idx = heap.alloc(maxRows * outSize);
+    this.Z = buffers.alloc(maxRows * this.zWidth);
+    this.dZ = buffers.alloc(maxRows * this.zWidth);
+    this.wholeDZ = buffers.whole(this.dZ);
+    const idx = buffers.alloc(maxRows * outSize);
     this.argmax = new Int32Array(idx.buffer, idx.byteOffset, idx.length);
-    this.out = heap.alloc(maxRows * outSize);
-    this.dOut = heap.alloc(maxRows * outSize);
+    this.out = buffers.alloc(maxRows * outSize);
+    this.dOut = buffers.alloc(maxRows * outSize);
   }
+
+  get paramRows(): number { return this.zWidth; }
 
   forward(k: Kernels, rows: number, X: Float32Array): void {
     const P = this.pieces, U = this.outSize, zw = this.zWidth;
@@ -42,15 +49,23 @@ export class Maxout implements Layer {
     }
   }
 
-  backward(k: Kernels, rows: number, X: Float32Array, dX: Float32Array | null): void {
+  backwardData(k: Kernels, rows: number, dX: Float32Array | null): void {
     const P = this.pieces, U = this.outSize, zw = this.zWidth;
     const dZ = this.dZ;
     dZ.fill(0, 0, rows * zw);
     for (let r = 0; r < rows; r++) for (let u = 0; u < U; u++) dZ[r * zw + u * P + this.argmax[r * U + u]] = this.dOut[r * U + u];
-    k.gemmTN(zw, this.inSize, rows, dZ, X, this.g.W, false);
-    const db = this.g.b;
-    db.fill(0);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < zw; j++) db[j] += dZ[r * zw + j];
     if (dX) k.gemmNN(rows, this.inSize, zw, dZ, this.p.W, dX, false);
+  }
+
+  block(from: number, to: number): MaxoutBlock {
+    const d = this.inSize;
+    return { from, to, dZ: this.wholeDZ.subarray(from), dW: this.g.W.subarray(from * d, to * d), db: this.g.b.subarray(from, to) };
+  }
+
+  paramGrads(k: Kernels, rows: number, _maxRows: number, X: Float32Array, b: UnitBlock): void {
+    const { from, to, dZ, dW, db } = b as MaxoutBlock, zw = this.zWidth;
+    if (to <= from) return;
+    k.gemmTN(to - from, this.inSize, rows, dZ, X, dW, false, zw);
+    k.vector.columnSums(dZ, rows, to - from, db, zw); // db = Σ_rows dZ, rows in order
   }
 }

@@ -30,22 +30,19 @@ export class Adam implements Optimizer {
 
   // params, grads, exp_avg (m), exp_avg_sq (v) (size); updates [from, to)
   step(params: Float32Array, grads: Float32Array, t: number, from: number, to: number): void {
-    this.stepReduced(params, grads, null, t, from, to);
+    this.stepMeasured(params, grads, t, from, to);
   }
 
-  stepReduced(params: Float32Array, grads: Float32Array, other: Float32Array | null, t: number, from: number, to: number): number {
+  stepMeasured(params: Float32Array, grads: Float32Array, t: number, from: number, to: number): number {
     const b1 = this.beta1, b2 = this.beta2;
     const biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
     const stepSize = this.learningRate / (1 - Math.pow(b1, t));
     if (this.kernels) {
       const { exp_avg: m, exp_avg_sq: v } = this.state;
-      return this.kernels.adam(params, grads, other, m, v, from, to, b1, b2, stepSize, 1 / biasCorrection2Sqrt, this.epsilon);
+      return this.kernels.adam(params, grads, m, v, from, to, b1, b2, stepSize, 1 / biasCorrection2Sqrt, this.epsilon);
     }
     let sq = 0;
-    for (let i = from; i < to; i++) {
-      if (other) grads[i] += other[i];
-      sq += grads[i] * grads[i];
-    }
+    for (let i = from; i < to; i++) sq += grads[i] * grads[i];
     this.loop(params, grads, from, to, stepSize, biasCorrection2Sqrt);
     return sq;
   }

@@ -30,9 +30,8 @@ export interface Optimizer {
   /** one update of params[from,to) from grads[from,to); t = 1-based global step count (Adam bias correction) */
   step(params: Float32Array, grads: Float32Array, t: number, from: number, to: number): void;
   /**
-   * step() with the gradient completed in the same pass — grads += other over [from, to)
-   * first, when other is given — answering Σgrads² of the completed range (for
-   * grad_norm). Present where a rule has such a pass (update.ts uses it when it can).
+   * step() answering Σgrads² over [from, to) (for grad_norm), measured in the same pass.
+   * Present where a rule has such a pass (update.ts uses it when it can).
    */
-  stepReduced?(params: Float32Array, grads: Float32Array, other: Float32Array | null, t: number, from: number, to: number): number;
+  stepMeasured?(params: Float32Array, grads: Float32Array, t: number, from: number, to: number): number;
 }

@@ -115,6 +115,31 @@ test('wasm reluBackward zeroes dA where Z ≤ 0 and columnSums sums each column 
   }
 });
 
+test('gemmTN and columnSums over a block of columns (lda, stride) give exactly the rows of the whole product and sums', { skip: !available }, () => {
+  // what a thread computes for its block of a layer's units: dW[from..to) = dZ[:, from..to)ᵀ · X, db likewise
+  const heap = new Heap();
+  for (const k of [createWasmKernels(heap), jsKernels]) {
+    for (const [units, inSize, rows, from, to] of [[256, 784, 128, 128, 256], [10, 37, 30, 8, 10], [13, 9, 600, 4, 12], [24, 16, 15, 0, 12]]) {
+      const dZ = heap.alloc(rows * units), X = heap.alloc(rows * inSize);
+      fillRandom(dZ); fillRandom(X);
+      const whole = heap.alloc(units * inSize), wholeDb = heap.alloc(units);
+      k.gemmTN(units, inSize, rows, dZ, X, whole, false);
+      k.vector.columnSums(dZ, rows, units, wholeDb);
+      const part = heap.alloc((to - from) * inSize), db = heap.alloc(to - from);
+      part.fill(9); db.fill(9);
+      k.gemmTN(to - from, inSize, rows, dZ.subarray(from), X, part, false, units);
+      k.vector.columnSums(dZ.subarray(from), rows, to - from, db, units);
+      const what = `${k.name} ${units}x${inSize} over ${rows} rows, units [${from}, ${to})`;
+      assert.deepEqual(Array.from(part), Array.from(whole.subarray(from * inSize, to * inSize)), `gemmTN ${what}`);
+      assert.deepEqual(Array.from(db), Array.from(wholeDb.subarray(from, to)), `columnSums ${what}`);
+      // and the whole product is the js reference's (so the blocks are right, not merely consistent)
+      const want = new Float32Array(units * inSize);
+      jsKernels.gemmTN(units, inSize, rows, dZ, X, want, false);
+      assertClose(whole, want, rows, `gemmTN ${what}`);
+    }
+  }
+});
+
 test('wasm kernels write only C: a guard band around C is left untouched', { skip: !available }, () => {
   const heap = new Heap();
   const wasm = createWasmKernels(heap);

@@ -16,10 +16,11 @@ export function reluBackward(z: usize, da: usize, n: i32): void {
   }
 }
 
-// db(units) = Σ_rows dZ(rows, units): each column summed top to bottom, in the same
-// order as the scalar loop, so the sums are bit-identical to it.
-export function columnSums(dz: usize, rows: i32, units: i32, db: usize): void {
-  const ld = <usize>units << 2;
+// db(units) = Σ_rows dZ(rows, units), dZ's rows `stride` floats apart (a block of the
+// columns of a wider dZ): each column summed top to bottom, in the same order as the
+// scalar loop, so the sums are bit-identical to it.
+export function columnSums(dz: usize, rows: i32, units: i32, db: usize, stride: i32): void {
+  const ld = <usize>stride << 2;
   let j = 0;
   for (; j + 4 <= units; j += 4) {
     const o = <usize>j << 2;

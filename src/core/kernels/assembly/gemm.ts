@@ -235,7 +235,7 @@ const FORM_TN: i32 = 1;
 const FORM_NN: i32 = 2;
 
 function gemm(form: i32, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, bias: usize,
-  accumulate: i32, scratch: usize, out: usize): void {
+  accumulate: i32, scratch: usize, out: usize, ldaTN: i32): void {
   const relu: usize = out != 0 ? out - c : 0; // offsets wrap, so out below c works too
   if (M <= 0 || N <= 0) return;
   const bp = scratch;
@@ -259,7 +259,7 @@ function gemm(form: i32, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, b
   const nkb = (K + KC_MAX - 1) / KC_MAX;
   const kcb = (((K + nkb - 1) / nkb) + 3) & ~3;
   const rowA = form != FORM_TN;
-  const lda: usize = rowA ? <usize>K << 2 : <usize>M << 2; // bytes between rows (NT, NN) or k-steps (TN)
+  const lda: usize = rowA ? <usize>K << 2 : <usize>ldaTN << 2; // bytes between rows (NT, NN) or k-steps (TN)
   const ldb: usize = form == FORM_NT ? <usize>K << 2 : <usize>N << 2;
   for (let k0 = 0; k0 < K; k0 += kcb) {
     const kc = min(kcb, K - k0);
@@ -293,23 +293,27 @@ function gemm(form: i32, M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, b
 /** C(M,N) = A(M,K) · B(N,K)ᵀ [+ bias(N)] [+ C]; bias = 0 means none. reluOut ≠ 0: also reluOut = max(C, 0). */
 export function gemmNT(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, bias: usize,
   accumulate: i32, scratch: usize, reluOut: usize): void {
-  gemm(FORM_NT, M, N, K, a, b, c, bias, accumulate, scratch, reluOut);
+  gemm(FORM_NT, M, N, K, a, b, c, bias, accumulate, scratch, reluOut, 0);
 }
 
-/** C(M,N) = A(K,M)ᵀ · B(K,N) [+ C]. */
+/**
+ * C(M,N) = A(K,M)ᵀ · B(K,N) [+ C], A's k-steps lda floats apart (≥ M): columns of a
+ * wider matrix, so a thread can take a block of a layer's units. Each C[i,j] is summed
+ * over k in the same order whatever M and the block's first column are.
+ */
 export function gemmTN(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize,
-  accumulate: i32, scratch: usize): void {
-  gemm(FORM_TN, M, N, K, a, b, c, 0, accumulate, scratch, 0);
+  accumulate: i32, scratch: usize, lda: i32): void {
+  gemm(FORM_TN, M, N, K, a, b, c, 0, accumulate, scratch, 0, lda);
 }
 
 /** C(M,N) = A(M,K) · B(K,N) [+ C]. */
 export function gemmNN(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize,
   accumulate: i32, scratch: usize): void {
-  gemm(FORM_NN, M, N, K, a, b, c, 0, accumulate, scratch, 0);
+  gemm(FORM_NN, M, N, K, a, b, c, 0, accumulate, scratch, 0, 0);
 }
 
 // The optimizers' update passes live beside the matrix products so one module serves a thread.
-export { adamUpdate, rmspropUpdate, adagradUpdate, addInto, sumSquares, sumSquaredDiff, copyRange } from './optim';
+export { adamUpdate, rmspropUpdate, adagradUpdate, sumSquares, sumSquaredDiff, copyRange } from './optim';
 export { reluBackward, columnSums } from './elementwise';
 
 // The ceiling streams bench/kernels.ts measures kernels against.

@@ -25,12 +25,10 @@
 
 // Adam:  m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²;  p −= stepSize·m / (√v / √(1−β2^t) + ε)
 //        with stepSize = lr / (1 − β1^t) — PyTorch's arrangement of the bias corrections —
-// over [from, to), with the gradient completed on the way: where o ≠ 0, g += o first
-// (stored back, as addInto would). Returns Σg² of the completed gradient, summed in
-// sumSquares' order (so grad_norm is the same number either way). One pass instead of
-// addInto + sumSquares + a plain step: 9 streams of memory traffic instead of 11; o = 0
-// and the sum ignored is the plain step.
-export function adamUpdate(p: usize, g: usize, o: usize, m: usize, v: usize, from: i32, to: i32,
+// over [from, to). Returns Σg², summed in sumSquares' order (so grad_norm is the same
+// number either way): one pass instead of sumSquares + the step; the sum ignored is the
+// plain step.
+export function adamUpdate(p: usize, g: usize, m: usize, v: usize, from: i32, to: i32,
   b1: f32, b2: f32, stepSize: f32, invBc2Sqrt: f32, eps: f32): f64 {
   const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
   const vss = f32x4.splat(stepSize), vbc = f32x4.splat(invBc2Sqrt), veps = f32x4.splat(eps);
@@ -38,34 +36,25 @@ export function adamUpdate(p: usize, g: usize, o: usize, m: usize, v: usize, fro
   let s: f64 = 0;
   let i = from;
   for (; i < to && (i & 3) != 0; i++) {
-    s += reduceOne(g, o, i);
+    s += squareOf(g, i);
     adamOne(p, g, m, v, i, b1, b2, stepSize, invBc2Sqrt, eps);
   }
   for (; i + 4 <= to; i += 4) {
     const k = <usize>i << 2;
-    let gi = v128.load(g + k);
-    if (o != 0) {
-      gi = f32x4.add(gi, v128.load(o + k));
-      v128.store(g + k, gi);
-    }
+    const gi = v128.load(g + k);
     acc = addSquares(acc, low(gi), high(gi));
     adamFour(p + k, m + k, v + k, gi, vb1, vb1c, vb2, vb2c, vss, vbc, veps);
   }
   for (; i < to; i++) {
-    s += reduceOne(g, o, i);
+    s += squareOf(g, i);
     adamOne(p, g, m, v, i, b1, b2, stepSize, invBc2Sqrt, eps);
   }
   return s + f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
 }
 
-// g[i] += o[i] where o ≠ 0; answers g[i]² in double precision
-@inline function reduceOne(g: usize, o: usize, i: i32): f64 {
-  const k = <usize>i << 2;
-  let x = load<f32>(g + k);
-  if (o != 0) {
-    x += load<f32>(o + k);
-    store<f32>(g + k, x);
-  }
+// g[i]² in double precision
+@inline function squareOf(g: usize, i: i32): f64 {
+  const x = load<f32>(g + (<usize>i << 2));
   return <f64>x * <f64>x;
 }
 
@@ -113,17 +102,6 @@ export function adagradUpdate(p: usize, g: usize, sum: usize, from: i32, to: i32
   const s = load<f32>(sum + o) + gi * gi;
   store<f32>(sum + o, s);
   store<f32>(p + o, load<f32>(p + o) - lr * gi / (Mathf.sqrt(s) + eps));
-}
-
-// g[i] += o[i] over [from, to): reducing one thread's gradient into another's.
-export function addInto(g: usize, o: usize, from: i32, to: i32): void {
-  let i = from;
-  for (; i < to && (i & 3) != 0; i++) store<f32>(g + (<usize>i << 2), load<f32>(g + (<usize>i << 2)) + load<f32>(o + (<usize>i << 2)));
-  for (; i + 4 <= to; i += 4) {
-    const k = <usize>i << 2;
-    v128.store(g + k, f32x4.add(v128.load(g + k), v128.load(o + k)));
-  }
-  for (; i < to; i++) store<f32>(g + (<usize>i << 2), load<f32>(g + (<usize>i << 2)) + load<f32>(o + (<usize>i << 2)));
 }
 
 // Σ g[i]² over [from, to), accumulated in f64 (a norm over ~10^5 terms stays exact to ~1e-12).
