@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { train } from '../../../src/core/trainer.js';
 import { ThreadPool, shareSplit, threadEngine } from '../../../src/core/pool.js';
+import { Heap, RowBlocks } from '../../../src/core/memory.js';
 import { loadDataset } from '../../../src/data/load.js';
 import type { TrainSpec } from '../../../src/core/types.js';
 import { trainSpec } from './specs.js';
@@ -90,6 +91,24 @@ test('a pool reuses one memory run after run, and a run on reused memory equals 
 // MNIST's cached arrays live on a SharedArrayBuffer (src/data/idx.ts), so a pool run
 // hands them to its threads as they are instead of copying the training split (188 MB
 // for all of MNIST) into the run's memory; data that is not shared is still copied.
+test('RowBlocks: each thread\'s rows of a tensor follow the previous thread\'s, and a replay that differs is refused', () => {
+  const heap = new Heap();
+  const first = new RowBlocks(heap, 3, 0);
+  const a0 = first.alloc(8), b0 = first.alloc(5);
+  const second = new RowBlocks(heap.memory, 3, 2, first.blocks);
+  const a2 = second.alloc(8), b2 = second.alloc(5);
+  assert.equal(a2.byteOffset, a0.byteOffset + 2 * 8 * 4);
+  assert.equal(b2.byteOffset, b0.byteOffset + 2 * 5 * 4);
+  const whole = second.whole(a2);
+  assert.equal(whole.length, 24);
+  assert.equal(whole.byteOffset, first.whole(a0).byteOffset);
+  a2[0] = 7;
+  assert.equal(first.whole(a0)[16], 7, 'thread 2\'s first float is float 2·8 of the whole tensor');
+  assert.throws(() => new RowBlocks(heap.memory, 3, 1, first.blocks).alloc(9), /does not match/);
+  assert.throws(() => second.alloc(1), /does not match/);
+  assert.throws(() => first.whole(new Float32Array(4)), /not a view/);
+});
+
 test('the training split is shared without a copy when it is on a SharedArrayBuffer, copied otherwise', () => {
   const mnist = loadDataset({ name: 'mnist', limit: 300, validationSplit: 0.1 });
   const heap = pool.takeHeap();
