@@ -1,8 +1,9 @@
 // Where a training step runs. LocalEngine runs it on the calling thread; the engine of
 // pool.ts splits the minibatch's rows across worker_threads, then the weight gradients
-// and the update across blocks of every layer's units. Both leave the same parameters behind (up to summation order), add the
-// batch's loss sum and correct count to `stats`, and report per-layer sums in
-// `layerStats`, so the trainer cannot tell them apart.
+// and the update across blocks of every layer's units. Both leave the same parameters
+// behind (bit for bit, but PReLU slopes: up to summation order), add the batch's loss
+// sum and correct count to `stats`, and report per-layer sums in `layerStats`, so the
+// trainer cannot tell them apart.
 import type { Dataset, Split } from './dataset.js';
 import type { DeadUnits } from './dead-units.js';
 import { evaluateSplit, inferenceOptions, type EvalResult, type InferenceOptions } from './evaluate.js';

@@ -67,8 +67,8 @@ function serve(m: AttachMessage): void {
       Atomics.notify(ctrl, CTRL.done);
       continue;
     }
-    const rows = ctrl[CTRL.rows], shardRows = ctrl[CTRL.shardRows], step = ctrl[CTRL.step];
-    const first = m.shard * shardRows, mine = Math.max(0, Math.min(shardRows, rows - first));
+    const rows = ctrl[CTRL.rows], step = ctrl[CTRL.step];
+    const first = m.shard * m.maxShardRows, mine = Math.max(0, Math.min(m.maxShardRows, rows - first));
     if (mine === 0) stats.fill(0);
     else {
       replica.trainShard(split, idx, 0, first, mine, rows, ctrl[CTRL.seed], step, ctx);

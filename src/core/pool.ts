@@ -28,7 +28,7 @@ import type { LossName, ModelSpec, OptimizerSpec, RegularizationSpec } from './t
 import { gradientsAndUpdate } from './update.js';
 
 // control array layout (Int32)
-export const CTRL = { seq: 0, done: 1, cmd: 2, rows: 3, step: 4, seed: 5, shardRows: 6, sample: 7, arrive: 8, split: 9, lr: 10 } as const;
+export const CTRL = { seq: 0, done: 1, cmd: 2, rows: 3, step: 4, seed: 5, sample: 7, arrive: 8, split: 9, lr: 10 } as const;
 
 /** The step's learning rate (optimizer.schedule) as a float64 over ctrl[CTRL.lr], ctrl[CTRL.lr + 1] (8-byte aligned). */
 export function learningRateCell(ctrl: Int32Array): Float64Array {
@@ -369,7 +369,7 @@ class ThreadEngine implements Engine {
     if (T > 1) {
       for (let i = 0; i < rows; i++) idx[i] = order ? order[start + i] : start + i;
       ctrl[CTRL.cmd] = CMD.step; ctrl[CTRL.rows] = rows; ctrl[CTRL.step] = t; ctrl[CTRL.seed] = seed;
-      ctrl[CTRL.shardRows] = shardRows; ctrl[CTRL.sample] = sampleRatio ? 1 : 0;
+      ctrl[CTRL.sample] = sampleRatio ? 1 : 0;
       this.learningRate[0] = this.p.shard.update.optimizer.learningRate;
       Atomics.add(ctrl, CTRL.seq, 1);
       Atomics.notify(ctrl, CTRL.seq);

@@ -9,9 +9,9 @@ import { activationBackward, activationForward } from '../activations.js';
 import type { Kernels } from '../kernels/types.js';
 import type { Activation } from '../types.js';
 import { markAlive } from '../dead-units.js';
-import type { ForwardContext, Layer, LayerBuffers, UnitBlock } from './layer.js';
+import { linearBlock, linearGrads, type ForwardContext, type Layer, type LayerBuffers, type LinearBlock, type UnitBlock } from './layer.js';
 
-interface DenseBlock extends UnitBlock { dZ: Float32Array; dW: Float32Array; db: Float32Array; dAlpha: Float32Array | null }
+interface DenseBlock extends LinearBlock { dAlpha: Float32Array | null }
 
 export interface DenseParams { W: Float32Array; b: Float32Array; alpha: Float32Array | null }
 
@@ -63,18 +63,13 @@ export class Dense implements Layer {
   }
 
   block(from: number, to: number): DenseBlock {
-    const d = this.inSize;
-    return {
-      from, to, dZ: this.wholeDZ.subarray(from), dW: this.g.W.subarray(from * d, to * d), db: this.g.b.subarray(from, to),
-      dAlpha: this.g.alpha ? this.g.alpha.subarray(from, to) : null,
-    };
+    return { ...linearBlock(this.wholeDZ, this.g, this.inSize, from, to), dAlpha: this.g.alpha ? this.g.alpha.subarray(from, to) : null };
   }
 
   paramGrads(k: Kernels, rows: number, maxRows: number, X: Float32Array, b: UnitBlock): void {
-    const { from, to, dZ, dW, db, dAlpha } = b as DenseBlock, units = this.outSize;
+    const { from, to, dAlpha } = b as DenseBlock, units = this.outSize;
     if (to <= from) return;
-    k.gemmTN(to - from, this.inSize, rows, dZ, X, dW, false, units);
-    k.vector.columnSums(dZ, rows, to - from, db, units); // db = Σ_rows dZ
+    linearGrads(k, rows, X, b as DenseBlock, this.inSize, units);
     if (dAlpha) {
       const parts = this.wholeAlphaGrad!, threads = Math.ceil(rows / maxRows);
       for (let j = from; j < to; j++) {

@@ -53,6 +53,21 @@ export interface UnitBlock {
   to: number;
 }
 
+/** A block of the rows of a linear map Z = X·Wᵀ + b: dZ's columns from `from` on (whole batch), dW's and db's rows. */
+export interface LinearBlock extends UnitBlock { dZ: Float32Array; dW: Float32Array; db: Float32Array }
+
+/** The views of rows [from, to) of W(·, inSize) and b, given dZ over the whole batch and their gradient buffers. */
+export function linearBlock(wholeDZ: Float32Array, g: { W: Float32Array; b: Float32Array }, inSize: number,
+  from: number, to: number): LinearBlock {
+  return { from, to, dZ: wholeDZ.subarray(from), dW: g.W.subarray(from * inSize, to * inSize), db: g.b.subarray(from, to) };
+}
+
+/** dW = dZ[:, from:to]ᵀ·X and db = Σ_rows dZ[:, from:to] over the batch's first `rows` rows; dZ's rows are `width` floats. */
+export function linearGrads(k: Kernels, rows: number, X: Float32Array, b: LinearBlock, inSize: number, width: number): void {
+  k.gemmTN(b.to - b.from, inSize, rows, b.dZ, X, b.dW, false, width);
+  k.vector.columnSums(b.dZ, rows, b.to - b.from, b.db, width); // rows summed in order
+}
+
 /** A trainable tensor inside the flat parameter buffer, named as in PyTorch's state_dict. */
 export interface ParamEntry {
   name: string; // layers.<i>.weight | layers.<i>.bias | layers.<i>.alpha

@@ -6,9 +6,7 @@
 //             (paramGrads, per block of W's units·pieces rows)
 //   X (B,in), W (units·pieces, in), b (units·pieces), Z (B, units·pieces), A (B, units)
 import type { Kernels } from '../kernels/types.js';
-import type { Layer, LayerBuffers, UnitBlock } from './layer.js';
-
-interface MaxoutBlock extends UnitBlock { dZ: Float32Array; dW: Float32Array; db: Float32Array }
+import { linearBlock, linearGrads, type Layer, type LayerBuffers, type LinearBlock, type UnitBlock } from './layer.js';
 
 export interface MaxoutParams { W: Float32Array; b: Float32Array }
 
@@ -57,15 +55,11 @@ export class Maxout implements Layer {
     if (dX) k.gemmNN(rows, this.inSize, zw, dZ, this.p.W, dX, false);
   }
 
-  block(from: number, to: number): MaxoutBlock {
-    const d = this.inSize;
-    return { from, to, dZ: this.wholeDZ.subarray(from), dW: this.g.W.subarray(from * d, to * d), db: this.g.b.subarray(from, to) };
+  block(from: number, to: number): LinearBlock {
+    return linearBlock(this.wholeDZ, this.g, this.inSize, from, to);
   }
 
   paramGrads(k: Kernels, rows: number, _maxRows: number, X: Float32Array, b: UnitBlock): void {
-    const { from, to, dZ, dW, db } = b as MaxoutBlock, zw = this.zWidth;
-    if (to <= from) return;
-    k.gemmTN(to - from, this.inSize, rows, dZ, X, dW, false, zw);
-    k.vector.columnSums(dZ, rows, to - from, db, zw); // db = Σ_rows dZ, rows in order
+    if (b.to > b.from) linearGrads(k, rows, X, b as LinearBlock, this.inSize, this.zWidth);
   }
 }
