@@ -255,13 +255,12 @@ export class Replica {
  * of x, d floats each, into X's first `rows` rows. Eight rows at a time, interleaved: a
  * shuffled batch's rows are scattered over a data set far bigger than the caches, and
  * one row at a time waits for each row's misses in turn, where eight rows have eight in
- * flight. In training steps of
- * 784-256-256-10 (per-phase timers, ~1,450 steps each), loading 128 shuffled MNIST
- * rows took 139 µs against 222 µs one row at a time, 64 rows 71–77 against 117–127;
- * bench/core-scaling.ts, 4 interleaved pairs: 1 thread +2.3%, 2 threads +2.0%. A loop
- * over the eight rows inside the loop over j was several times slower; sixteen rows at a
- * time were no faster than eight. Plain element copies: subarray() would allocate a view
- * per row.
+ * flight. In training steps of 784-256-256-10 (per-phase timers, ~1,450 steps each),
+ * loading 128 shuffled MNIST rows took 139 µs against 222 µs one row at a time, 64 rows
+ * 71–77 against 117–127; bench/core-scaling.ts, 4 interleaved pairs: 1 thread +2.3%,
+ * 2 threads +2.0%. A loop over the eight rows inside the loop over j was several times
+ * slower; sixteen rows at a time were no faster than eight. Plain element copies:
+ * subarray() would allocate a view per row.
  */
 export function gatherRows(X: Float32Array, x: Float32Array, d: number, order: Int32Array | null, start: number, rows: number): void {
   let r = 0;
